@@ -20,7 +20,6 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -e '.[dev,notebooks]'
 	touch $(STAMP)
 
