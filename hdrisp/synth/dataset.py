@@ -1,0 +1,296 @@
+"""Write a synthetic paired data set in the paper's layout, deterministically.
+
+Layout (see ``data/README.md``)::
+
+    ROOT/dataset.json                    parameters (written last: marks a complete set)
+    ROOT/manifest.json                   every sampled parameter of every pair
+    ROOT/{train,test}/raw/{i}.png        uint16 RGGB mosaic, 10-bit, patch×patch
+    ROOT/{train,test}/groundtruth/{i}.jpg  8-bit sRGB target, patch×patch×3
+    ROOT/test/full_resolution/{i}.png    full frames (uint16 mosaic) ...
+    ROOT/test/full_resolution/{i}.dng    ... the same frames as Bayer DNGs (with WB, matrix)
+    ROOT/test/full_resolution/groundtruth/{i}.jpg  their targets
+
+Pair ``i`` of a split draws everything from ``numpy.random.default_rng([seed, split, i])``,
+so the files do not depend on the number of workers nor on the order they run in: the
+same arguments rebuild byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hdrisp.errors import DatasetError
+from hdrisp.synth.hdr_look import HDRLook, hdr_look
+from hdrisp.synth.sources import SOURCES, load_sources, random_view
+from hdrisp.synth.unprocess import (
+    DEFAULT_BLACK_LEVEL,
+    WHITE_LEVEL,
+    SensorParams,
+    sample_sensor,
+    unprocess,
+)
+
+GENERATOR = "hdrisp.synth"
+SYNTH_VERSION = 1  # bump whenever the generator's output changes for the same arguments
+SPLIT_CODES = {"train": 0, "test": 1, "full_resolution": 2}
+JPEG_QUALITY = 95
+DEFAULT_SET = {"n_train": 600, "n_test": 60, "patch": 448, "seed": 0, "n_full": 2,
+               "full_size": [896, 1344]}
+SMOKE_SET = {"n_train": 48, "n_test": 12, "patch": 128, "seed": 0, "n_full": 1,
+             "full_size": [256, 384]}
+
+
+@dataclass(frozen=True)
+class SyntheticPair:
+    """One generated pair and what made it.
+
+    Attributes:
+        mosaic: uint16 H×W RGGB mosaic (digital numbers, black level included).
+        target: uint8 H×W×3 sRGB target (the HDR look of ``scene``).
+        scene: float32 H×W×3 clean linear sRGB scene.
+        sensor: the sampled camera, white balance, exposure and noise.
+        view: the source photograph's name and crop geometry.
+    """
+
+    mosaic: np.ndarray
+    target: np.ndarray
+    scene: np.ndarray
+    sensor: SensorParams
+    view: dict
+
+
+def synthesize_pair(rng: np.random.Generator, sources: dict[str, np.ndarray],
+                    size: tuple[int, int], black_level: float = DEFAULT_BLACK_LEVEL,
+                    white_level: float = WHITE_LEVEL, look: HDRLook | None = None
+                    ) -> SyntheticPair:
+    """Make one (raw, target) pair of ``size`` = (H, W) mosaic pixels, both even."""
+    h, w = size
+    if h % 2 or w % 2 or h < 2 or w < 2:
+        raise DatasetError(f"a Bayer mosaic needs even sides, got {h}×{w}")
+    crop, view = random_view(rng, sources, (h, w))
+    sensor = sample_sensor(rng, black_level, white_level)
+    mosaic, scene = unprocess(crop, sensor, rng)
+    return SyntheticPair(mosaic, hdr_look(scene, look), scene, sensor, view)
+
+
+# --------------------------------------------------------------------------- one job
+
+@dataclass(frozen=True)
+class _Job:
+    out: str
+    split: str
+    index: int
+    size: tuple[int, int]
+    seed: int
+    black_level: float
+    look: HDRLook
+    sources: tuple[str, ...]
+
+
+_SOURCE_CACHE: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+
+
+def _sources(names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    if names not in _SOURCE_CACHE:
+        _SOURCE_CACHE[names] = load_sources(names)
+    return _SOURCE_CACHE[names]
+
+
+def _write(path: Path, image: np.ndarray, params: list[int] | None = None) -> None:
+    import cv2
+
+    if not cv2.imwrite(str(path), image, params or []):
+        raise DatasetError("could not write the file", path)
+
+
+def _run_job(job: _Job) -> dict:
+    """Generate pair ``job.index`` of ``job.split``, write its files, return its record."""
+    import cv2
+
+    from hdrisp.raw import write_dng
+
+    rng = np.random.default_rng([job.seed, SPLIT_CODES[job.split], job.index])
+    pair = synthesize_pair(rng, _sources(job.sources), job.size, job.black_level,
+                           WHITE_LEVEL, job.look)
+    out = Path(job.out)
+    if job.split == "full_resolution":
+        folder, gt_folder = "test/full_resolution", "test/full_resolution/groundtruth"
+    else:
+        folder, gt_folder = f"{job.split}/raw", f"{job.split}/groundtruth"
+    raw_rel, gt_rel = f"{folder}/{job.index}.png", f"{gt_folder}/{job.index}.jpg"
+    _write(out / raw_rel, pair.mosaic)
+    _write(out / gt_rel, cv2.cvtColor(pair.target, cv2.COLOR_RGB2BGR),
+           [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY,
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
+    record = {"split": job.split, "index": job.index, "raw": raw_rel, "target": gt_rel,
+              "size": list(job.size), "rng_seed": [job.seed, SPLIT_CODES[job.split], job.index],
+              "view": pair.view, "sensor": pair.sensor.to_dict(),
+              "clipped_fraction": float(np.mean(pair.mosaic >= WHITE_LEVEL))}
+    if job.split == "full_resolution":
+        dng_rel = f"{folder}/{job.index}.dng"
+        s = pair.sensor
+        write_dng(out / dng_rel, pair.mosaic, "RGGB", s.black_level, s.white_level,
+                  wb=s.wb, color_matrix=s.color_matrix)
+        record["dng"] = dng_rel
+    return record
+
+
+def _init_worker(names: tuple[str, ...], images: dict[str, np.ndarray]) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one process per core; no oversubscription
+    _SOURCE_CACHE[names] = images  # decoded once, in the parent
+
+
+def _run_all(jobs: list[_Job], workers: int, progress: bool,
+             images: dict[str, np.ndarray]) -> Iterator[dict]:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(jobs), desc="synthetic pairs", unit="pair", disable=not progress)
+    if workers <= 1:
+        for job in jobs:
+            yield _run_job(job)
+            bar.update()
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        if "forkserver" in mp.get_all_start_methods():  # safe with threads, and quick
+            context = mp.get_context("forkserver")
+            context.set_forkserver_preload(["hdrisp.synth.dataset", "cv2"])
+        else:
+            context = mp.get_context("spawn")
+        chunk = max(1, len(jobs) // (workers * 8))
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(jobs[0].sources, images)) as pool:
+            for record in pool.map(_run_job, jobs, chunksize=chunk):
+                yield record
+                bar.update()
+    bar.close()
+
+
+# --------------------------------------------------------------------------- data set
+
+
+def _prepare_out(out: Path) -> None:
+    """Make ``out`` ready: absent, empty, or a previous synthetic set (which is replaced)."""
+    if out.exists() and not out.is_dir():
+        raise DatasetError("exists and is not a folder", out)
+    if out.is_dir() and any(out.iterdir()):
+        marker = out / "dataset.json"
+        try:
+            previous = json.loads(marker.read_text()).get("generator")
+        except (OSError, ValueError, AttributeError):
+            previous = None
+        if previous != GENERATOR:
+            raise DatasetError("folder is not empty and holds no synthetic set to replace; "
+                               "choose an empty or new folder", out)
+        marker.unlink()
+        for name in ("train", "test", "manifest.json"):
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    for sub in ("train/raw", "train/groundtruth", "test/raw", "test/groundtruth",
+                "test/full_resolution/groundtruth"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+
+
+def _write_manifest(path: Path, header: dict, records: list[dict]) -> None:
+    """JSON with the header's keys and ``pairs``: one pair per line, for grep and diff."""
+    body = json.dumps(header, indent=1, sort_keys=True)[:-2]  # drop the closing "\n}"
+    pairs = ",\n".join(json.dumps(r, sort_keys=True) for r in records)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f'{body},\n "pairs": [\n{pairs}\n ]\n}}\n')
+    os.replace(tmp, path)
+
+
+def _dump(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: int = 448,
+                     seed: int = 0, workers: int = 1, n_full: int = 2,
+                     full_size: tuple[int, int] = (896, 1344), *,
+                     black_level: float = DEFAULT_BLACK_LEVEL, look: HDRLook | None = None,
+                     sources: tuple[str, ...] | None = None, progress: bool = False) -> Path:
+    """Generate a synthetic paired set in the paper's layout (see the module docstring).
+
+    Args:
+        out: destination folder: absent, empty, or a previous synthetic set (replaced).
+        n_train, n_test: number of patch pairs per split.
+        patch: side of the square raw mosaic and target, in pixels (even).
+        seed: the set's seed; with the other arguments it fixes every byte written.
+        workers: processes generating pairs (1 = in this process).
+        n_full: number of full-resolution test frames.
+        full_size: (H, W) of the full frames' mosaics (even).
+        black_level: black level in DN added to every raw (default 0, see data/README.md).
+        look: parameters of the target operator (default :class:`HDRLook()`).
+        sources: names of the source photographs (default: every bundled one available).
+        progress: show a progress bar.
+
+    Returns:
+        ``out`` as a Path.
+    """
+    out = Path(out)
+    if patch % 2 or patch < 2 or full_size[0] % 2 or full_size[1] % 2:
+        raise DatasetError(f"patch ({patch}) and full_size {tuple(full_size)} must be even")
+    if min(n_train, n_test, n_full) < 0 or workers < 1:
+        raise DatasetError("counts must be ≥ 0 and workers ≥ 1")
+    if not 0 <= black_level < WHITE_LEVEL:
+        raise DatasetError(f"black level {black_level} must lie in [0, {WHITE_LEVEL})")
+    images = _sources(tuple(sources)) if sources is not None else load_sources()
+    names = tuple(images)
+    _SOURCE_CACHE[names] = images
+    look = look or HDRLook()
+    _prepare_out(out)
+    jobs = [_Job(str(out), split, i, size, int(seed), float(black_level), look, names)
+            for split, count, size in (("train", n_train, (patch, patch)),
+                                       ("test", n_test, (patch, patch)),
+                                       ("full_resolution", n_full, tuple(full_size)))
+            for i in range(count)]
+    records = list(_run_all(jobs, workers, progress, images)) if jobs else []
+    parameters = dataset_parameters(n_train, n_test, patch, seed, n_full, full_size, black_level,
+                             look, names)
+    _write_manifest(out / "manifest.json", {
+        "parameters": parameters,
+        "sources": [{"name": s.name, "package": s.package, "licence": s.licence}
+                    for s in SOURCES if s.name in names],
+        "software": _software(),
+    }, records)
+    _dump(out / "dataset.json", {
+        "generator": GENERATOR, "layout": "paper", "parameters": parameters,
+        "counts": {"train": n_train, "test": n_test, "full_resolution": n_full},
+        "normalization": "raw PNGs hold digital numbers with black level "
+                         f"{black_level:g} and white level {WHITE_LEVEL}; the authors' "
+                         "convention divides by 1020 without black subtraction",
+    })
+    return out
+
+
+def dataset_parameters(n_train: int, n_test: int, patch: int, seed: int, n_full: int,
+                       full_size: tuple[int, int], black_level: float, look: HDRLook,
+                       names: tuple[str, ...]) -> dict:
+    """The JSON-friendly parameters that fix a synthetic set (stored in dataset.json)."""
+    return {"generator_version": SYNTH_VERSION, "n_train": int(n_train), "n_test": int(n_test),
+            "patch": int(patch), "seed": int(seed), "n_full": int(n_full),
+            "full_size": [int(v) for v in full_size], "black_level": float(black_level),
+            "white_level": WHITE_LEVEL, "look": look.to_dict(), "sources": list(names)}
+
+
+def _software() -> dict:
+    import cv2
+
+    from hdrisp import __version__
+
+    return {"hdrisp": __version__, "numpy": np.__version__, "opencv": cv2.__version__}

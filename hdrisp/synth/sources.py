@@ -1,0 +1,197 @@
+"""Source photographs for the synthetic set, and the random geometry that crops them.
+
+Every photograph here ships inside an installed package (scikit-image's ``skimage.data``
+files that need no download, and matplotlib's sample data), so the set can be built
+offline. Each is an 8-bit sRGB picture; :func:`random_view` turns one into a randomly
+scaled, rotated, flipped and translated h×w crop with a single ``cv2.warpAffine``.
+Their origins and licences are listed in ``data/README.md`` and in :data:`SOURCES`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from hdrisp.errors import DatasetError
+
+
+@dataclass(frozen=True)
+class SourcePhoto:
+    """A bundled photograph: its name, where it comes from and its licence."""
+
+    name: str
+    package: str
+    licence: str
+    load: Callable[[], np.ndarray]
+
+
+def _skimage(name: str, index: int | None = None) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        import skimage.data
+
+        image = getattr(skimage.data, name)()
+        return image[index] if index is not None else image
+
+    return load
+
+
+def _matplotlib(filename: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        import cv2
+        from matplotlib import cbook
+
+        path = cbook.get_sample_data(filename, asfileobj=False)
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise OSError(f"cannot read {path}")
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    return load
+
+
+SOURCES: tuple[SourcePhoto, ...] = (
+    SourcePhoto("astronaut", "scikit-image", "public domain (NASA)", _skimage("astronaut")),
+    SourcePhoto("chelsea", "scikit-image", "CC0 (Stefan van der Walt)", _skimage("chelsea")),
+    SourcePhoto("coffee", "scikit-image", "CC0 (Rachel Michetti)", _skimage("coffee")),
+    SourcePhoto("rocket", "scikit-image", "public domain (SpaceX)", _skimage("rocket")),
+    SourcePhoto("motorcycle_left", "scikit-image",
+                "Middlebury 2014 stereo data set (Scharstein et al.), as distributed with "
+                "scikit-image", _skimage("stereo_motorcycle", 0)),
+    SourcePhoto("motorcycle_right", "scikit-image",
+                "Middlebury 2014 stereo data set (Scharstein et al.), as distributed with "
+                "scikit-image", _skimage("stereo_motorcycle", 1)),
+    SourcePhoto("hubble_deep_field", "scikit-image", "public domain (NASA)",
+                _skimage("hubble_deep_field")),
+    SourcePhoto("grace_hopper", "matplotlib", "public domain (U.S. Navy photograph)",
+                _matplotlib("grace_hopper.jpg")),
+)
+
+
+def load_sources(names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """Load the bundled photographs as uint8 H×W×3 RGB arrays (C-contiguous).
+
+    Args:
+        names: which ones (default: every one in :data:`SOURCES` that loads offline;
+            a photograph that a future package version no longer bundles is left out).
+            Named photographs must all load.
+
+    Raises:
+        DatasetError: a named photograph cannot be loaded, or none at all can.
+    """
+    wanted = [s for s in SOURCES if names is None or s.name in names]
+    unknown = set(names or ()) - {s.name for s in SOURCES}
+    if unknown:
+        raise DatasetError(f"unknown source photograph(s) {sorted(unknown)}; "
+                           f"known: {[s.name for s in SOURCES]}")
+    images: dict[str, np.ndarray] = {}
+    for source in wanted:
+        try:
+            image = np.asarray(source.load())
+        except Exception as exc:  # a package may stop bundling a file (needs pooch then)
+            if names is not None:
+                raise DatasetError(f"source photograph {source.name!r} from {source.package} "
+                                   f"cannot be loaded offline ({exc})") from None
+            continue
+        if image.ndim != 3 or image.shape[2] < 3:
+            continue
+        images[source.name] = np.ascontiguousarray(image[..., :3].astype(np.uint8))
+    if not images:
+        raise DatasetError("no bundled source photograph could be loaded "
+                           "(scikit-image and matplotlib sample data are needed)")
+    return images
+
+
+def available_sources() -> tuple[str, ...]:
+    """Names of the bundled photographs that load on this machine, in :data:`SOURCES` order."""
+    return tuple(load_sources())
+
+
+# --------------------------------------------------------------------------- geometry
+
+MIN_SCALE = 0.5  # output pixels per source pixel: at most a 2× reduction
+ZOOM_RANGE = 1.3  # the scale varies over [lo, max(lo·1.3, 1)]
+MAX_TILT_DEG = 10.0  # small free rotation, drawn for half of the views
+EDGE_MARGIN = 3.0  # source pixels kept clear of the border: interpolation never reads past it
+
+
+def _box_extent(h: int, w: int, angle_rad: float) -> tuple[float, float]:
+    """Height and width of the axis-aligned box holding an h×w rectangle turned by an angle."""
+    c, s = abs(math.cos(angle_rad)), abs(math.sin(angle_rad))
+    return h * c + w * s, w * c + h * s
+
+
+def sample_view(rng: np.random.Generator, source_shape: tuple[int, int],
+                size: tuple[int, int]) -> dict:
+    """Draw the geometry of one crop: right-angle turns, flip, tilt, scale and centre.
+
+    Args:
+        rng: the pair's random generator.
+        source_shape: (H, W) of the source photograph.
+        size: (h, w) of the crop to produce, in output pixels.
+
+    Returns:
+        A JSON-friendly dict: ``rot90`` (0-3), ``flip`` (bool, left-right, before turning),
+        ``tilt_deg``, ``scale`` (output pixels per source pixel) and ``center_yx``
+        (source pixel coordinates of the crop's centre).
+    """
+    hs, ws = source_shape
+    h, w = size
+    rot90 = int(rng.integers(4))
+    flip = bool(rng.integers(2))
+    tilt = float(rng.uniform(-MAX_TILT_DEG, MAX_TILT_DEG)) if rng.random() < 0.5 else 0.0
+    angle = math.radians(tilt + 90 * rot90)
+    # extent, in output pixels, of the turned box through the output's pixel centres
+    span_h, span_w = _box_extent(h - 1, w - 1, angle)
+    usable_h, usable_w = hs - 1 - 2 * EDGE_MARGIN, ws - 1 - 2 * EDGE_MARGIN
+    fit = max(span_h / usable_h, span_w / usable_w)  # smallest scale that fits in the source
+    lo = max(fit, MIN_SCALE)
+    hi = max(lo * ZOOM_RANGE, 1.0)
+    scale = float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+    half_h, half_w = span_h / scale / 2 + EDGE_MARGIN, span_w / scale / 2 + EDGE_MARGIN
+    cy = float(rng.uniform(half_h, max(half_h, hs - 1 - half_h)))
+    cx = float(rng.uniform(half_w, max(half_w, ws - 1 - half_w)))
+    return {"rot90": rot90, "flip": flip, "tilt_deg": tilt, "scale": scale,
+            "center_yx": [cy, cx]}
+
+
+def render_view(source: np.ndarray, view: dict, size: tuple[int, int]) -> np.ndarray:
+    """Resample ``source`` (uint8 H×W×3) through ``view`` into a uint8 h×w×3 crop.
+
+    The view maps output pixel centres to source coordinates by: flip (left-right), turn by
+    ``rot90·90° + tilt``, scale, then translate to ``center_yx``. Reductions below 0.75 use
+    a pre-reduced (area-averaged) copy of the source to avoid aliasing.
+    """
+    import cv2
+
+    h, w = size
+    scale = view["scale"]
+    cy, cx = view["center_yx"]
+    if scale < 0.75:
+        source = cv2.resize(source, (source.shape[1] // 2, source.shape[0] // 2),
+                            interpolation=cv2.INTER_AREA)
+        scale, cy, cx = scale * 2, (cy + 0.5) / 2 - 0.5, (cx + 0.5) / 2 - 0.5
+    angle = math.radians(view["tilt_deg"] + 90 * view["rot90"])
+    cos, sin = math.cos(angle) / scale, math.sin(angle) / scale
+    fx = -1.0 if view["flip"] else 1.0
+    # output (x, y) relative to the crop centre → source (x, y): R(angle) · F · (x, y) / scale
+    ox, oy = (w - 1) / 2, (h - 1) / 2
+    a = np.array([[cos * fx, -sin, 0.0], [sin * fx, cos, 0.0]])
+    a[:, 2] = [cx - a[0, 0] * ox - a[0, 1] * oy, cy - a[1, 0] * ox - a[1, 1] * oy]
+    flags = (cv2.INTER_CUBIC if scale > 1 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(source, a, (w, h), flags=flags, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def random_view(rng: np.random.Generator, sources: dict[str, np.ndarray],
+                size: tuple[int, int]) -> tuple[np.ndarray, dict]:
+    """Pick a source photograph and a random view of it.
+
+    Returns:
+        (uint8 h×w×3 sRGB crop, JSON-friendly dict with ``source`` and the view's geometry).
+    """
+    names = sorted(sources)
+    name = names[int(rng.integers(len(names)))]
+    view = sample_view(rng, sources[name].shape[:2], size)
+    return render_view(sources[name], view, size), {"source": name, **view}

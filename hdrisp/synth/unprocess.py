@@ -1,0 +1,212 @@
+"""Unprocessing: turn an 8-bit sRGB photograph into a plausible 10-bit Bayer raw.
+
+After Brooks et al., "Unprocessing Images for Learned Raw Denoising" (CVPR 2019), written
+as small named stages. Every random quantity is drawn by :func:`sample_sensor` and kept in
+a :class:`SensorParams`, so each pair's manifest holds all of them.
+
+Stages and their ranges (``U`` uniform, ``logU`` log-uniform):
+
+1. **Inverse tone curve**: the inverse of the smoothstep curve ``3x² − 2x³``.
+2. **Inverse sRGB gamma**: the IEC 61966-2-1 curve (:func:`hdrisp.color.srgb_to_linear`).
+3. **Highlight expansion** (scene radiance above display white): each channel value ``v``
+   becomes ``v·(1 + (g − 1)·t²)``, ``t = clip((v − 0.6)/0.4, 0, 1)``, with
+   ``g ~ U(1.0, 2.0)``; diffuse white 1.0 thus becomes ``g``. Steps 1-3 give the *scene*
+   (linear sRGB, D65), from which the target is also made.
+4. **Camera colour matrix**: camera RGB = ``cam_from_srgb`` · scene, with
+   ``cam_from_srgb = (1 − m)·I + m·D``, ``m ~ U(0.15, 0.40)`` and ``D`` a random
+   row-stochastic matrix (rows ~ Dirichlet(1, 1, 1)). Rows sum to 1, so grey stays grey
+   before white balance, and the matrix is diagonally dominant, hence invertible; the
+   DNG's colour matrix (camera → sRGB) is its inverse.
+5. **Inverse white balance**: red divided by ``r ~ U(1.6, 2.4)``, blue by ``b ~ U(1.3, 2.0)``
+   (the camera multipliers are ``wb = (r, 1, b)``).
+6. **Exposure with highlight headroom**: multiply by ``e ~ U(0.45, 0.9)``: diffuse white in
+   green lands at ``e`` of the white level, so expanded highlights up to ``1/e`` (1.1-2.2×)
+   keep their detail and only brighter ones clip.
+7. **RGGB mosaic**.
+8. **Noise**, heteroscedastic, in units of the signal range (white − black):
+   variance = ``shot·x + read`` with ``shot ~ logU(1e-4, 5e-3)`` and
+   ``ln(read) = 2.18·ln(shot) + 1.2 + N(0, 0.26²)`` (Brooks et al.'s fit; their shot range
+   reaches 1.2e-2, we stop at 5e-3: this is not a denoising study). With white = 1023 the
+   noise at mid-grey (x = 0.5) is 7-51 digital numbers (DN) and the read noise about 0.1-6 DN.
+9. **Black level, 10-bit quantisation, clipping**: ``DN = round(black + x·(white − black))``
+   clipped to [0, white], white = 1023, stored as uint16. The default black level is 0
+   (see ``data/README.md``: the paper's data is divided by 1020 with no black subtraction).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from hdrisp.color import srgb_to_linear
+
+HIGHLIGHT_GAIN_RANGE = (1.0, 2.0)
+HIGHLIGHT_KNEE = 0.6
+CCM_MIX_RANGE = (0.15, 0.40)
+RED_GAIN_RANGE = (1.6, 2.4)
+BLUE_GAIN_RANGE = (1.3, 2.0)
+EXPOSURE_RANGE = (0.45, 0.9)
+SHOT_NOISE_RANGE = (1e-4, 5e-3)
+READ_NOISE_FIT = (2.18, 1.2, 0.26)  # slope, intercept, standard deviation (natural logs)
+WHITE_LEVEL = 1023
+DEFAULT_BLACK_LEVEL = 0
+
+
+@dataclass(frozen=True)
+class SensorParams:
+    """Everything drawn for one synthetic raw (all JSON-friendly plain numbers).
+
+    Attributes:
+        highlight_gain: scene value of display white after highlight expansion (≥ 1).
+        cam_from_srgb: 3×3 (nested lists) linear sRGB → camera RGB; rows sum to 1.
+        wb: camera white-balance multipliers (R, G, B) with G = 1.
+        exposure: fraction of the signal range reached by diffuse white in green.
+        shot_noise: noise variance per unit signal (signal range units).
+        read_noise: signal-independent noise variance (signal range units squared).
+        black_level: black level in DN.
+        white_level: white (saturation) level in DN.
+    """
+
+    highlight_gain: float
+    cam_from_srgb: tuple[tuple[float, float, float], ...]
+    wb: tuple[float, float, float]
+    exposure: float
+    shot_noise: float
+    read_noise: float
+    black_level: float = DEFAULT_BLACK_LEVEL
+    white_level: float = WHITE_LEVEL
+
+    @property
+    def color_matrix(self) -> np.ndarray:
+        """float64 3×3 white-balanced camera RGB → linear sRGB (the inverse of cam_from_srgb)."""
+        return np.linalg.inv(np.asarray(self.cam_from_srgb, dtype=np.float64))
+
+    def to_dict(self) -> dict:
+        """A plain dict for the manifest (tuples become lists), with derived readable values."""
+        out = asdict(self)
+        out["cam_from_srgb"] = [list(row) for row in self.cam_from_srgb]
+        out["wb"] = list(self.wb)
+        out["color_matrix"] = self.color_matrix.tolist()
+        span = self.white_level - self.black_level
+        out["read_noise_std_dn"] = math.sqrt(self.read_noise) * span
+        out["noise_std_dn_at_half"] = math.sqrt(self.shot_noise * 0.5 + self.read_noise) * span
+        return out
+
+
+def sample_sensor(rng: np.random.Generator, black_level: float = DEFAULT_BLACK_LEVEL,
+                  white_level: float = WHITE_LEVEL) -> SensorParams:
+    """Draw the camera, white balance, exposure and noise of one raw (ranges: module doc)."""
+    gain = float(rng.uniform(*HIGHLIGHT_GAIN_RANGE))
+    mix = float(rng.uniform(*CCM_MIX_RANGE))
+    stochastic = rng.dirichlet(np.ones(3), size=3)
+    cam = (1 - mix) * np.eye(3) + mix * stochastic
+    cam /= cam.sum(axis=1, keepdims=True)  # exact row sums of 1 despite rounding
+    wb = (float(rng.uniform(*RED_GAIN_RANGE)), 1.0, float(rng.uniform(*BLUE_GAIN_RANGE)))
+    exposure = float(rng.uniform(*EXPOSURE_RANGE))
+    lo, hi = SHOT_NOISE_RANGE
+    log_shot = float(rng.uniform(math.log(lo), math.log(hi)))
+    slope, intercept, spread = READ_NOISE_FIT
+    log_read = slope * log_shot + intercept + float(rng.normal(0.0, spread))
+    return SensorParams(
+        highlight_gain=gain,
+        cam_from_srgb=tuple(tuple(float(v) for v in row) for row in cam),
+        wb=wb,
+        exposure=exposure,
+        shot_noise=math.exp(log_shot),
+        read_noise=math.exp(log_read),
+        black_level=float(black_level),
+        white_level=float(white_level),
+    )
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def inverse_tone_curve(y: np.ndarray) -> np.ndarray:
+    """Invert the smoothstep tone curve ``3x² − 2x³`` on [0, 1] (Brooks et al.)."""
+    y = np.clip(np.asarray(y, dtype=np.float64), 0.0, 1.0)
+    return 0.5 - np.sin(np.arcsin(1.0 - 2.0 * y) / 3.0)
+
+
+def expand_highlights(v: np.ndarray, gain: float, knee: float = HIGHLIGHT_KNEE) -> np.ndarray:
+    """Push values above ``knee`` up smoothly so that 1.0 becomes ``gain`` (monotonic)."""
+    t = np.clip((v - knee) / (1.0 - knee), 0.0, 1.0)
+    return v * (1.0 + (gain - 1.0) * t * t)
+
+
+def scene_lut(highlight_gain: float) -> np.ndarray:
+    """float32 256-entry table: 8-bit sRGB code → linear scene value (stages 1-3)."""
+    codes = np.arange(256, dtype=np.float64) / 255.0
+    linear = srgb_to_linear(inverse_tone_curve(codes))
+    return expand_highlights(linear, highlight_gain).astype(np.float32)
+
+
+def srgb8_to_scene(srgb: np.ndarray, params: SensorParams) -> np.ndarray:
+    """uint8 H×W×3 sRGB → float32 H×W×3 linear scene radiance (1.0 = display white)."""
+    return scene_lut(params.highlight_gain)[np.asarray(srgb, dtype=np.uint8)]
+
+
+def scene_to_camera(scene: np.ndarray, params: SensorParams) -> np.ndarray:
+    """Linear scene H×W×3 → clean camera RGB H×W×3 (stages 4-6), in signal-range units."""
+    import cv2
+
+    gains = np.array([1.0 / params.wb[0], 1.0, 1.0 / params.wb[2]]) * params.exposure
+    matrix = gains[:, None] * np.asarray(params.cam_from_srgb, dtype=np.float64)
+    return cv2.transform(np.ascontiguousarray(scene, dtype=np.float32), matrix)
+
+
+def rggb_mosaic(rgb: np.ndarray) -> np.ndarray:
+    """Sample an H×W×3 image (H, W even) through an RGGB colour filter array → H×W."""
+    out = np.empty(rgb.shape[:2], dtype=rgb.dtype)
+    out[0::2, 0::2] = rgb[0::2, 0::2, 0]
+    out[0::2, 1::2] = rgb[0::2, 1::2, 1]
+    out[1::2, 0::2] = rgb[1::2, 0::2, 1]
+    out[1::2, 1::2] = rgb[1::2, 1::2, 2]
+    return out
+
+
+def add_sensor_noise(clean: np.ndarray, shot: float, read: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Add Gaussian noise of variance ``shot·x + read`` to a clean mosaic (signal units).
+
+    Args:
+        clean: float H×W mosaic in units of the signal range (1.0 = white − black); values
+            above 1 are highlights that will clip.
+        shot, read: the noise parameters.
+        rng: the pair's random generator.
+
+    Returns:
+        float32 H×W noisy mosaic (not yet clipped or quantised).
+    """
+    x = np.asarray(clean, dtype=np.float32)
+    std = np.sqrt(np.float32(shot) * np.maximum(x, 0) + np.float32(read))
+    return x + std * rng.standard_normal(x.shape, dtype=np.float32)
+
+
+def quantize(signal: np.ndarray, black_level: float, white_level: float) -> np.ndarray:
+    """Signal-range units → uint16 digital numbers: add black, round, clip to [0, white]."""
+    dn = np.rint(np.float32(black_level) + signal * np.float32(white_level - black_level))
+    return np.clip(dn, 0, white_level).astype(np.uint16)
+
+
+def expected_noise_std_dn(x: float, params: SensorParams) -> float:
+    """Noise standard deviation in DN at clean signal ``x`` (signal units), with the
+    ±½ DN rounding error (variance 1/12 DN²) of the 10-bit quantisation."""
+    span = params.white_level - params.black_level
+    return math.sqrt((params.shot_noise * x + params.read_noise) * span**2 + 1.0 / 12.0)
+
+
+def unprocess(srgb: np.ndarray, params: SensorParams,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The whole raw side: uint8 H×W×3 sRGB (H, W even) → (uint16 H×W RGGB mosaic, scene).
+
+    Returns:
+        ``mosaic``: uint16 H×W digital numbers (RGGB, black level included, ≤ white);
+        ``scene``: float32 H×W×3 clean linear sRGB scene (for the target).
+    """
+    scene = srgb8_to_scene(srgb, params)
+    clean = rggb_mosaic(scene_to_camera(scene, params))
+    noisy = add_sensor_noise(clean, params.shot_noise, params.read_noise, rng)
+    return quantize(noisy, params.black_level, params.white_level), scene
