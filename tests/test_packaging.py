@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # conda-forge spells some PyPI packages differently
 CONDA_NAMES = {
     "torch": "pytorch",
-    "opencv-python-headless": "py-opencv",
+    "opencv-python": "py-opencv",
     "matplotlib": "matplotlib-base",
     "pyyaml": "pyyaml",
 }
