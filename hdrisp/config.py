@@ -69,8 +69,8 @@ def _convert(value: Any, tp: Any, key: str, path: str | None) -> Any:
             item_types = list(args)
         else:
             item_types = [args[0] if args else Any] * len(value)
-        items = [_convert(v, t, f"{key}[{i}]", path) for i, (v, t) in enumerate(zip(value, item_types))]
-        return tuple(items)
+        pairs = enumerate(zip(value, item_types, strict=True))
+        return tuple(_convert(v, t, f"{key}[{i}]", path) for i, (v, t) in pairs)
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a mapping, got {value!r}", path)
