@@ -1,0 +1,105 @@
+"""``hdrisp develop``: raw files → 8-bit sRGB images with a trained network."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ORDER = 40
+
+# Kept equal to hdrisp.tiling.DEFAULT_TILE / DEFAULT_OVERLAP (a test checks it); written
+# out here so that `hdrisp --help` does not import torch.
+TILE_DEFAULT = 512
+OVERLAP_DEFAULT = 128
+
+NO_WEIGHTS = ("no weights given: pass --weights FILE (a checkpoint written by `hdrisp train` "
+              "or the authors' .pth state dict), or --random-weights to demo the plumbing "
+              "with an untrained network")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``develop`` command."""
+    p = subparsers.add_parser(
+        "develop", help="develop raw files into 8-bit sRGB PNG/JPEG images",
+        description="Develop raw files (anything hdrisp.raw reads: DNG, CR2, NEF, ..., "
+                    "uint16 PNG raws) with a trained network: normalise with the file's own "
+                    "black/white levels, pack, run tile by tile, write 8-bit sRGB.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", type=Path, help="raw files")
+    p.add_argument("-o", "--out", required=True, metavar="OUTDIR", type=Path,
+                   help="folder for the images (created if missing)")
+    weights = p.add_mutually_exclusive_group()
+    weights.add_argument("--weights", metavar="FILE", type=Path,
+                         help="checkpoint or state-dict file of the network")
+    weights.add_argument("--random-weights", action="store_true",
+                         help="use an untrained, randomly initialised network (plumbing demos "
+                              "only: the images will not look like photographs)")
+    p.add_argument("--model", default="rawtonemap", choices=("rawtonemap", "pynet"),
+                   help="network (default rawtonemap, the paper's)")
+    p.add_argument("--level", type=int, default=0,
+                   help="pyramid level to output (0 = full resolution, default)")
+    p.add_argument("--tile", type=int, default=TILE_DEFAULT,
+                   help=f"tile side in packed pixels, multiple of 8; 0 = whole frame at once "
+                        f"(needs ~4.5 KB of memory per packed pixel) (default {TILE_DEFAULT})")
+    p.add_argument("--overlap", type=int, default=OVERLAP_DEFAULT,
+                   help=f"overlap of neighbouring tiles in packed pixels (default "
+                        f"{OVERLAP_DEFAULT})")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where to run (auto: CUDA when present, default)")
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
+                   help="auto: float32 on the CPU, bf16/fp16 autocast on CUDA (default)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the network (faster tiles; compiling costs about a "
+                        "minute on a 2-core CPU, so it pays off for several frames)")
+    p.add_argument("--format", default="png", choices=("png", "jpg"), dest="fmt",
+                   help="output image format (default png)")
+    p.set_defaults(func=_develop)
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    from hdrisp.errors import HdrispError
+
+    if args.weights is None and not args.random_weights:
+        raise HdrispError(NO_WEIGHTS)
+    seen: dict[str, Path] = {}
+    for path in args.inputs:
+        if not path.is_file():
+            raise HdrispError("no such raw file", path)
+        if path.stem in seen:
+            raise HdrispError(f"would write the same output name as {seen[path.stem]}", path)
+        seen[path.stem] = path
+
+
+def _develop(args: argparse.Namespace) -> int:
+    _check_inputs(args)
+    import torch
+    from tqdm import tqdm
+
+    from hdrisp.develop import Developer
+    from hdrisp.models import build, load_weights
+
+    torch.manual_seed(0)  # --random-weights: the same untrained network every run
+    model = build(args.model, level=args.level)
+    if args.random_weights:
+        print("warning: --random-weights: an untrained network; the images show the "
+              "plumbing, not a learned look", file=sys.stderr)
+    else:
+        load_weights(model, args.weights)
+    developer = Developer(model, level=args.level, tile=args.tile or None,
+                          overlap=args.overlap if args.tile else 0, device=args.device,
+                          precision=args.precision, compile=args.compile)
+    for path in tqdm(args.inputs, desc="develop", unit="file", disable=len(args.inputs) < 2):
+        with tqdm(desc=path.name, unit="tile", leave=False) as bar:
+            written = developer.develop_file(path, args.out, args.fmt,
+                                             progress=_tile_progress(bar))
+        tqdm.write(str(written))
+    return 0
+
+
+def _tile_progress(bar):
+    """A ``progress(done, total)`` callback driving a tqdm bar."""
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+    return update

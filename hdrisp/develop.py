@@ -1,0 +1,223 @@
+"""Full-resolution develop: raw file → packed Bayer → network → 8-bit sRGB image.
+
+:class:`Developer` prepares a network once (eval mode, device, channels-last
+memory format, optional ``torch.compile``) and develops packed frames or raw
+files with it: normalise with the file's own black/white levels, pack, run
+tile by tile (:func:`hdrisp.tiling.tiled_forward`, re-exported here), clip and
+quantise to 8-bit sRGB PNG/JPEG. :func:`develop_file` is the one-call form.
+
+Speed and memory on the project's 2-core CPU: see ``benchmarks/bench_model.py``
+and the numbers quoted in :mod:`hdrisp.tiling`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import warnings
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hdrisp.errors import HdrispError
+from hdrisp.tiling import (
+    ALIGN,
+    DEFAULT_BLEND,
+    DEFAULT_OVERLAP,
+    DEFAULT_TILE,
+    check_tiling,
+    tile_grid,
+    tiled_forward,
+)
+
+__all__ = ["Developer", "develop_file", "tiled_forward", "tile_grid", "resolve_device",
+           "resolve_precision", "to_uint8", "write_image", "DEFAULT_TILE", "DEFAULT_OVERLAP",
+           "DEFAULT_BLEND"]
+
+FORMATS = ("png", "jpg")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; ``"cuda"`` without CUDA is an error."""
+    name = str(device)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise HdrispError(f"device {name!r} asked for, but this machine has no CUDA device "
+                          "(use --device cpu or auto)")
+    if not (name == "cpu" or name.startswith("cuda")):
+        raise HdrispError(f"unknown device {name!r}; expected auto, cpu or cuda")
+    return torch.device(name)
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device`` (None: plain float32).
+
+    ``"auto"`` is bfloat16 on a CUDA device that supports it, float16 on other CUDA
+    devices, float32 on the CPU (bfloat16 on this project's CPU is not accurate
+    enough for 8-bit output: see the module docstring).
+    """
+    if precision not in PRECISIONS:
+        raise HdrispError(f"unknown precision {precision!r}; expected one of {PRECISIONS}")
+    if precision == "auto":
+        if device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if precision == "fp16" and device.type == "cpu":
+        raise HdrispError("fp16 autocast is for CUDA; use fp32 or bf16 on the CPU")
+    return _DTYPES[precision]
+
+
+class Developer:
+    """Develops packed frames or raw files with one prepared network.
+
+    The model is put in eval mode on ``device`` in channels-last memory format (it is
+    modified in place); every forward runs under :func:`torch.inference_mode` and, on
+    CUDA, autocast. ``compile=True`` wraps the model in :func:`torch.compile` (a C++
+    compiler is needed; the first tile of each tile size pays the compilation).
+
+    Args:
+        model: a network mapping B×4×h×w packed Bayer to B×3×H×W RGB in [0, 1], e.g.
+            :class:`hdrisp.models.RawTonemapNet`.
+        level: sets ``model.level`` when the model has one (None leaves it).
+        tile, overlap, blend: tiling in packed pixels (see :func:`tiled_forward`);
+            ``tile=None`` runs each frame in one forward.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"`` or a torch device.
+        precision: ``"auto"``, ``"fp32"``, ``"bf16"`` or ``"fp16"`` (see :func:`resolve_precision`).
+        compile: use ``torch.compile`` (falls back to eager with a warning if it fails).
+    """
+
+    def __init__(self, model: nn.Module, *, level: int | None = 0,
+                 tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+                 blend: float = DEFAULT_BLEND, device: str | torch.device = "auto",
+                 precision: str = "auto", compile: bool = False) -> None:
+        self.device = resolve_device(device)
+        self.autocast_dtype = resolve_precision(precision, self.device)
+        self.align = int(getattr(model, "INPUT_MULTIPLE", ALIGN))
+        self.min_size = int(getattr(model, "MIN_INPUT_SIZE", 2 * self.align))
+        if tile is not None:
+            check_tiling(tile, overlap, blend, self.align)
+            if tile < self.min_size:
+                raise HdrispError(f"tile {tile} is smaller than the network's smallest "
+                                  f"input ({self.min_size} packed pixels)")
+        if level is not None and hasattr(model, "level"):
+            model.level = level
+        self.model = model.eval().to(self.device, memory_format=torch.channels_last)
+        self.tile, self.overlap, self.blend = tile, overlap, blend
+        self._forward: Callable[[torch.Tensor], torch.Tensor] = self.model
+        if compile:
+            self._forward = _compiled(self.model)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def run(self, packed: torch.Tensor,
+            progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+        """B×4×h×w packed Bayer in [0, 1] (CPU) → float32 B×3×H×W in [0, 1] (CPU)."""
+        h, w = packed.shape[-2:]
+        if min(h, w) < self.min_size:  # pad tiny frames up to what the network accepts
+            grown = F.pad(packed, (0, max(0, self.min_size - w), 0, max(0, self.min_size - h)),
+                          mode="replicate")
+            out = self.run(grown, progress)
+            s = Fraction(out.shape[-2], grown.shape[-2])
+            return out[..., : math.ceil(h * s), : math.ceil(w * s)]
+        with torch.inference_mode(), self._autocast():
+            out = tiled_forward(self._forward, packed, self.tile, self.overlap, blend=self.blend,
+                                align=self.align, channels_last=True, device=self.device,
+                                progress=progress).clamp_(0.0, 1.0)
+        return out.clone()  # a normal tensor (inference tensors refuse later in-place edits)
+
+    def develop_packed(self, packed: np.ndarray,
+                       progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """4×h×w float32 packed Bayer in [0, 1] → uint8 H×W×3 sRGB image."""
+        tensor = torch.from_numpy(np.ascontiguousarray(packed, dtype=np.float32))[None]
+        rgb = self.run(tensor, progress)
+        return to_uint8(rgb[0])
+
+    def develop_file(self, path: str | os.PathLike, out_dir: str | os.PathLike,
+                     fmt: str = "png",
+                     progress: Callable[[int, int], None] | None = None) -> Path:
+        """Read a raw file, develop it, write ``out_dir/<stem>.<fmt>``; return that path.
+
+        The mosaic is normalised with the file's own black and white levels and packed
+        (an odd last row/column is dropped). Raises :class:`~hdrisp.errors.HdrispError`
+        subclasses naming the file for unreadable input.
+        """
+        from hdrisp.bayer import normalize, pack
+        from hdrisp.raw import read_raw
+
+        if fmt not in FORMATS:
+            raise HdrispError(f"unknown image format {fmt!r}; expected one of {FORMATS}")
+        raw = read_raw(path, crop_odd=True)
+        packed = pack(normalize(raw.mosaic, raw.black_level, raw.white_level), raw.cfa)
+        image = self.develop_packed(packed, progress)
+        return write_image(Path(out_dir) / f"{Path(path).stem}.{fmt}", image)
+
+
+def _compiled(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``torch.compile(model)`` with Inductor's weight freezing; eager if that fails."""
+    try:
+        import torch._inductor.config as inductor_config
+
+        inductor_config.freezing = True
+        compiled = torch.compile(model)
+    except Exception as exc:  # no compiler backend on this platform
+        warnings.warn(f"torch.compile unavailable ({exc}); running eagerly", stacklevel=3)
+        return model
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        nonlocal compiled
+        try:
+            return compiled(x)
+        except Exception as exc:  # e.g. no C++ compiler: degrade to eager, once
+            warnings.warn(f"torch.compile failed ({str(exc).splitlines()[0]}); running eagerly",
+                          stacklevel=2)
+            compiled = model
+            return model(x)
+
+    return forward
+
+
+def to_uint8(rgb: torch.Tensor) -> np.ndarray:
+    """3×H×W in [0, 1] → uint8 H×W×3 (round to nearest)."""
+    return (rgb.clamp(0, 1) * 255.0).round_().to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def write_image(path: Path, image: np.ndarray) -> Path:
+    """Write a uint8 H×W×3 image as PNG or JPEG (quality 95) by the suffix, atomically."""
+    import imageio.v3 as iio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    extra = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
+    try:
+        iio.imwrite(tmp, image, **extra)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise HdrispError(f"cannot write the image ({exc.strerror or exc})", path) from exc
+    return path
+
+
+def develop_file(path: str | os.PathLike, model: nn.Module, out_dir: str | os.PathLike,
+                 level: int = 0, tile: int | None = DEFAULT_TILE,
+                 overlap: int = DEFAULT_OVERLAP, device: str | torch.device = "auto",
+                 fmt: str = "png", *, precision: str = "auto", compile: bool = False) -> Path:
+    """Develop one raw file into an 8-bit sRGB image (see :class:`Developer`).
+
+    Returns the written path ``out_dir/<stem>.png`` (or ``.jpg``); at level 0 the image
+    has the raw mosaic's size (an odd last row/column dropped).
+    """
+    developer = Developer(model, level=level, tile=tile, overlap=overlap, device=device,
+                          precision=precision, compile=compile)
+    return developer.develop_file(path, out_dir, fmt)
