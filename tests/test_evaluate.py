@@ -1,0 +1,175 @@
+"""``evaluate`` writes its tables; ``compare`` writes its figure; the figure's crop logic."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hdrisp.cli import main
+from hdrisp.compare import comparison_figure, pick_crop, save_figure
+from hdrisp.errors import HdrispError
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def evaluation(tiny_synthetic: Path, tmp_path_factory: pytest.TempPathFactory):
+    from hdrisp.evaluation import evaluate
+
+    out = tmp_path_factory.mktemp("evaluation")
+    return evaluate(tiny_synthetic, random_weights=True, out_dir=out, progress=False)
+
+
+def test_evaluate_writes_a_table_per_method(evaluation, tiny_synthetic: Path) -> None:
+    from hdrisp.metrics import FULL_REFERENCE
+
+    paths = evaluation.paths
+    rows = _read_csv(paths["csv"])
+    methods = [r["method"] for r in rows]
+    assert methods == ["RawTonemapNet L0 (random weights)", "classical", "reinhard", "drago",
+                       "mantiuk", "mertens"]  # libraw needs a camera file: left out, noted
+    n_test = len(list((tiny_synthetic / "test" / "raw").glob("*.png")))
+    assert evaluation.n_images == n_test == 4
+    for row in rows:
+        assert row["images"] == "4"
+        for name in ("psnr", "ssim", "delta_e2000", "hellinger"):
+            assert math.isfinite(float(row[name])), (row["method"], name)
+        assert row["ms_ssim"] == "nan"  # 64×64 patches are too small for 5 scales
+        assert 5.0 < float(row["psnr"]) < 60.0
+        assert -1.0 < float(row["ssim"]) <= 1.0
+    per_image = _read_csv(paths["per_image"])
+    assert len(per_image) == 4 * len(rows)
+    assert list(per_image[0]) == ["method", "index", *FULL_REFERENCE]
+    for row in rows:  # the summary is the mean of the per-image values
+        values = [float(r["psnr"]) for r in per_image if r["method"] == row["method"]]
+        assert float(row["psnr"]) == pytest.approx(np.mean(values), rel=1e-5)
+    markdown = paths["markdown"].read_text(encoding="utf-8")
+    assert "| method | psnr ↑ | ssim ↑ | ms_ssim ↑ | delta_e2000 ↓ | hellinger ↓ |" in markdown
+    assert "libraw: not run" in markdown and "ms_ssim: n/a" in markdown
+    assert markdown.count("**") >= 2 * 4  # a best value per scored column is bold
+
+
+def test_evaluate_scores_the_baselines_against_the_targets(evaluation, tiny_synthetic: Path
+                                                           ) -> None:
+    """Recompute one baseline's PSNR for one pair by hand, from the files."""
+    import imageio.v3 as iio
+
+    from hdrisp import isp
+    from hdrisp.raw import read_raw
+
+    raw = read_raw(tiny_synthetic / "test" / "raw" / "0.png")
+    target = iio.imread(tiny_synthetic / "test" / "groundtruth" / "0.jpg").astype(np.float64)
+    developed = isp.run_baseline("classical", isp.as_linear_mosaic(raw)).astype(np.float64)
+    mse = np.mean((developed - target) ** 2) / 255.0**2
+    expected = 10 * np.log10(1.0 / mse)
+    row = next(r for r in evaluation.per_image if r["method"] == "classical" and r["index"] == 0)
+    # the dataset scales by 1020 and the baseline un-scales to 1023: ≤ 1 LSB differences
+    assert row["psnr"] == pytest.approx(expected, abs=0.1)
+
+
+def test_evaluate_command_prints_the_table(tiny_synthetic: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture) -> None:
+    status = main(["evaluate", "--random-weights", "--data", str(tiny_synthetic),
+                   "--out", str(tmp_path), "--limit", "2", "--baselines", "classical"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "| classical |" in printed and "2 test pairs" in printed
+    assert [r["method"] for r in _read_csv(tmp_path / "metrics.csv")] == [
+        "RawTonemapNet L0 (random weights)", "classical"]
+
+
+def test_evaluate_scores_no_reference_metrics_on_request(tiny_synthetic: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    import sys
+
+    from hdrisp import metrics
+
+    status = main(["evaluate", "--random-weights", "--data", str(tiny_synthetic),
+                   "--out", str(tmp_path), "--limit", "1", "--baselines", "drago",
+                   "--no-reference", "piqe"])
+    assert status == 0
+    rows = _read_csv(tmp_path / "metrics.csv")
+    assert all(0.0 <= float(r["piqe"]) <= 100.0 for r in rows)
+    assert "piqe ↓" in (tmp_path / "metrics.md").read_text(encoding="utf-8")
+    capsys.readouterr()
+    monkeypatch.setitem(sys.modules, "pyiqa", None)  # as on a machine without the extra
+    metrics._pyiqa_model.cache_clear()
+    status = main(["evaluate", "--random-weights", "--data", str(tiny_synthetic),
+                   "--out", str(tmp_path), "--limit", "1", "--no-reference", "musiq"])
+    metrics._pyiqa_model.cache_clear()
+    assert status == 2
+    assert "pip install 'hdrisp[iqa]'" in capsys.readouterr().err
+
+
+def test_evaluate_needs_weights_or_random_weights(tiny_synthetic: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    from hdrisp.evaluation import evaluate
+
+    with pytest.raises(HdrispError, match="--random-weights"):
+        evaluate(tiny_synthetic, out_dir=tmp_path)
+    status = main(["evaluate", "--weights", str(tmp_path / "missing.pth"),
+                   "--data", str(tiny_synthetic), "--out", str(tmp_path)])
+    assert status == 2
+    assert "missing.pth" in capsys.readouterr().err
+
+
+def test_compare_command_writes_the_figure(real_dng: Path, tmp_path: Path) -> None:
+    import imageio.v3 as iio
+
+    out = tmp_path / "fig.png"
+    status = main(["compare", str(real_dng), "--random-weights", "-o", str(out),
+                   "--max-side", "192", "--baselines", "classical,libraw,mertens"])
+    assert status == 0
+    figure = iio.imread(out)
+    assert figure.ndim == 3 and figure.shape[0] > 200 and figure.shape[1] > 600
+    rgb = figure[..., :3].astype(int)
+    red = (rgb[..., 0] > 200) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)
+    assert red.sum() > 200  # the crop boxes and the crop frames
+
+
+def test_compare_on_png_raws_leaves_libraw_out(tiny_synthetic: Path, tmp_path: Path) -> None:
+    import matplotlib
+
+    from hdrisp.compare import compare_files
+
+    raws = sorted((tiny_synthetic / "test" / "raw").glob("*.png"))[:2]
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # keep the titles as text
+        out = compare_files(raws, tmp_path / "fig.svg", random_weights=True,
+                            baselines=("classical", "libraw"))
+    svg = out.read_text(encoding="utf-8")
+    assert "classical" in svg and "libraw" not in svg and "random weights" in svg
+
+
+def test_pick_crop_finds_the_detailed_region() -> None:
+    rng = np.random.default_rng(0)
+    img = np.full((120, 200, 3), 0.5, np.float32)
+    img[70:110, 20:60] = rng.random((40, 40, 3))
+    top, left, h, w = pick_crop(img, fraction=1 / 3)
+    assert (h, w) == (40, 40)
+    assert abs(top - 70) <= 5 and abs(left - 20) <= 5
+
+
+def test_comparison_figure_layout_and_checks(tmp_path: Path) -> None:
+    images = {"a": np.zeros((30, 40, 3), np.uint8), "b": np.ones((30, 40, 3), np.float32)}
+    fig = comparison_figure([images, images], crops=[(0, 0, 10, 10), None],
+                            scene_titles=["one", "two"])
+    assert len(fig.axes) == 8  # 2 scenes × (full + crop) × 2 methods
+    assert [ax.get_title() for ax in fig.axes[:4:2]] == ["a", "b"]
+    with pytest.raises(HdrispError, match="outside"):
+        comparison_figure(images, crops=[(25, 0, 10, 10)])
+    fig_gap = comparison_figure([images, {"b": images["b"]}])
+    assert len(fig_gap.axes) == 6
+    assert fig_gap.axes[4].get_subplotspec().colspan.start == 1  # "b" keeps its column
+    with pytest.raises(HdrispError, match="differ in size"):
+        comparison_figure({"a": np.zeros((30, 40, 3)), "b": np.zeros((20, 40, 3))})
+    with pytest.raises(HdrispError, match=r"\.png"):
+        save_figure(fig, tmp_path / "fig.xyz")
+    assert save_figure(fig, tmp_path / "fig.pdf").stat().st_size > 1000
