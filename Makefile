@@ -7,11 +7,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.hdrisp-installed
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test test-fast lab lint bench clean-venv help
+.PHONY: demo test test-fast tutorial lab lint bench clean-venv help
 
 help:
 	@echo "make demo   - set up .venv and run the tutorial job on the synthetic set (CPU)"
 	@echo "make test   - set up .venv and run the whole test suite"
+	@echo "make tutorial - train configs/tiny.yaml (all five levels, CPU) into runs/tutorial"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make lint   - ruff"
 	@echo "make bench  - run every benchmark under benchmarks/"
@@ -32,6 +33,9 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 -m "not slow"
+
+tutorial: $(STAMP)
+	$(VENV)/bin/hdrisp train --config configs/tiny.yaml --out runs/tutorial
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -30,5 +30,5 @@ def test_cli_lists_every_command(capsys) -> None:
     except SystemExit as exc:
         assert exc.code == 0
     out = capsys.readouterr().out
-    for command in ("raw", "data", "model", "demo"):
+    for command in ("raw", "data", "model", "develop", "train", "evaluate", "compare", "demo"):
         assert command in out
