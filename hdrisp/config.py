@@ -27,6 +27,12 @@ def _check_scalar(value: Any, tp: Any, key: str, path: str | None) -> Any:
         return value
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is float and isinstance(value, str):
+        # YAML 1.1 reads "5e-5" (no dot) as a string; accept any numeric spelling
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{key}: expected float, got {value!r}", path) from None
     if tp in (int, float, str, bool):
         if isinstance(value, bool) and tp is not bool:
             raise ConfigError(f"{key}: expected {tp.__name__}, got {value!r}", path)

@@ -31,6 +31,7 @@ from hdrisp.training import (
     components,
     load_checkpoint,
     load_config,
+    replace,
     train_level,
     train_schedule,
 )
@@ -98,6 +99,17 @@ def test_seeded_two_level_run_logs_the_same_losses_twice(tiny_synthetic, tmp_pat
     other = train_level(mini(runtime={"seed": 4}), 4, out=tmp_path / "c",
                         data_root=tiny_synthetic)
     assert losses(other.folder / "train_log.csv") != losses(first[4].folder / "train_log.csv")
+
+
+def test_loader_workers_do_not_change_the_batches(tiny_synthetic, tmp_path):
+    """Every item draws its crop and flips from (seed, epoch, index) alone, so two loader
+    worker processes feed exactly what the main process would."""
+    cfg = mini(levels=[{"level": 4, "batch": 2, "steps": 3, "patch": 48}])
+    main_process = train_level(cfg, 4, out=tmp_path / "w0", data_root=tiny_synthetic)
+    workers = train_level(replace(cfg, data={"workers": 2}), 4, out=tmp_path / "w2",
+                          data_root=tiny_synthetic)
+    assert losses(main_process.folder / "train_log.csv") == \
+        losses(workers.folder / "train_log.csv")
 
 
 CHILD = """

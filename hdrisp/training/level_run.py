@@ -70,6 +70,7 @@ class LevelResult:
     epochs: int
     validation: dict[str, float] = field(default_factory=dict)
 
+
 class LevelRun:
     """Training one level: set-up, resume, the step loop, validation, checkpoints, logs.
 
@@ -141,6 +142,9 @@ class LevelRun:
         seed_everything(cfg.runtime.seed)
         model = components.build_model(cfg, self.level)
         if state is not None:
+            from hdrisp.models.weights import check_state_dict
+
+            check_state_dict(model, state["model"], path=self.last)
             model.load_state_dict(state["model"])
         elif self.init is not None:
             from hdrisp.models import load_weights

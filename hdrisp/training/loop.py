@@ -6,6 +6,7 @@ What a level writes and how it resumes: :mod:`hdrisp.training.level_run`.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -88,6 +89,8 @@ def train_schedule(config: TrainConfig, *, out: str | os.PathLike | None = None,
             run = LevelRun(config, level, runtime, out, root, start, callbacks)
             results[level] = run.run(resume)
             start = results[level].last
+            del run
+            gc.collect()  # free the level's loaders and cached pairs before the next level
     return results
 
 
