@@ -176,6 +176,78 @@ def test_cuda_without_cuda_is_a_plain_error():
     assert resolve_device("auto").type == "cpu"
 
 
+def test_auto_precision_uses_bf16_only_on_a_cpu_that_has_it(monkeypatch):
+    import hdrisp.develop as develop
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(develop, "cpu_has_native_bf16", lambda: True)
+    assert develop.resolve_precision("auto", cpu) is torch.bfloat16
+    monkeypatch.setattr(develop, "cpu_has_native_bf16", lambda: False)
+    assert develop.resolve_precision("auto", cpu) is None
+    assert develop.resolve_precision("fp32", cpu) is None
+    with pytest.raises(HdrispError, match="fp16"):
+        develop.resolve_precision("fp16", cpu)
+
+
+def test_bf16_stays_close_to_float32():
+    from hdrisp.models import RawTonemapNet
+
+    x = torch.rand(1, 4, 32, 48, generator=torch.Generator().manual_seed(4))
+    model = RawTonemapNet()
+    fp32 = Developer(model, tile=None, device="cpu", precision="fp32").run(x)
+    bf16 = Developer(model, tile=None, device="cpu", precision="bf16").run(x)
+    assert bf16.dtype == torch.float32
+    assert 0 < (bf16 - fp32).abs().max() < 4 / 255
+
+
+def test_compile_failure_falls_back_to_eager(monkeypatch):
+    def broken(*args, **kwargs):
+        def fail(x):
+            raise RuntimeError("no C++ compiler\nmore")
+        return fail
+
+    monkeypatch.setattr(torch, "compile", broken)
+    developer = Developer(PackedPreview(), tile=16, overlap=8, device="cpu", compile=True)
+    x = torch.rand(1, 4, 40, 24)
+    with pytest.warns(UserWarning, match="no C\\+\\+ compiler"):
+        out = developer.run(x)
+    torch.testing.assert_close(out, PackedPreview()(x), rtol=0, atol=1e-6)
+
+
+def test_auto_compile_only_for_large_frames(monkeypatch):
+    import hdrisp.develop as develop
+
+    compiled, notes = [], []
+
+    def fake_compiled(model):
+        compiled.append(model)
+        return model
+
+    monkeypatch.setattr(develop, "_compiled", fake_compiled)
+    monkeypatch.setattr(develop, "have_cxx_compiler", lambda: True)
+    developer = Developer(PackedPreview(), tile=32, overlap=8, device="cpu", compile="auto",
+                          on_compile=notes.append)
+    developer.run(torch.rand(1, 4, 40, 40))  # below COMPILE_MIN_PIXELS
+    assert compiled == [] and notes == []
+    monkeypatch.setattr(develop, "COMPILE_MIN_PIXELS", 40 * 60)
+    developer.run(torch.rand(1, 4, 40, 60))
+    developer.run(torch.rand(1, 4, 40, 60))
+    # a 40×64 padded frame: 2 rows of 24-pixel tiles, 3 columns of 32 (overlap ≥ 8)
+    assert len(compiled) == 1 and notes == [(24, 32)]
+
+
+@pytest.mark.slow
+def test_compiled_model_matches_eager():
+    from hdrisp.models import RawTonemapNet
+
+    x = torch.rand(1, 4, 48, 64, generator=torch.Generator().manual_seed(5))
+    model = RawTonemapNet()
+    eager = Developer(model, tile=32, overlap=16, device="cpu", precision="fp32").run(x)
+    compiled = Developer(model, tile=32, overlap=16, device="cpu", precision="fp32",
+                         compile=True).run(x)
+    torch.testing.assert_close(compiled, eager, rtol=0, atol=1e-5)
+
+
 def test_cli_refuses_to_run_without_weights(tmp_path, capsys):
     dng = write_dng(tmp_path / "f.dng", _mosaic(32, 32), "RGGB", 0, 1023)
     status = main(["develop", str(dng), "-o", str(tmp_path / "out")])
