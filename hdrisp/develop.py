@@ -98,8 +98,8 @@ class Developer:
     """Develops packed frames or raw files with one prepared network.
 
     The model is put in eval mode on ``device`` in channels-last memory format (it is
-    modified in place); every forward runs under :func:`torch.inference_mode` and, on
-    autocast (see :func:`resolve_precision`). ``compile=True`` wraps the model in
+    modified in place); every forward runs under :func:`torch.inference_mode` and, where
+    :func:`resolve_precision` picks a lower precision, autocast. ``compile=True`` wraps the model in
     :func:`torch.compile` (a C++ compiler is needed; the first tile of each tile shape
     pays the compilation: ~50 s on the project's 2-core CPU with an empty Inductor
     cache, ~4 s once cached); ``compile="auto"`` does so only for frames of at least

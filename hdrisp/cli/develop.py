@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ORDER = 40
 
@@ -81,8 +83,9 @@ def _develop(args: argparse.Namespace) -> int:
     from hdrisp.develop import Developer
     from hdrisp.models import build, load_weights
 
-    torch.manual_seed(0)  # --random-weights: the same untrained network every run
-    model = build(args.model, level=args.level)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)  # --random-weights: the same untrained network every run
+        model = build(args.model, level=args.level)
     if args.random_weights:
         print("warning: --random-weights: an untrained network; the images show the "
               "plumbing, not a learned look", file=sys.stderr)
@@ -108,7 +111,7 @@ def _compile_note(shape: tuple[int, int]) -> None:
                "the first time, seconds once cached; --compile off skips it)", file=sys.stderr)
 
 
-def _tile_progress(bar):
+def _tile_progress(bar: Any) -> Callable[[int, int], None]:
     """A ``progress(done, total)`` callback driving a tqdm bar."""
     def update(done: int, total: int) -> None:
         bar.total = total
