@@ -217,9 +217,47 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
 
 
+def _joined(values: list[float], fmt: str) -> str:
+    return "/".join(format(v, fmt) for v in values) if values else "—"
+
+
+def _variant_row(variant: str, rounds: list[dict[str, dict]], best_plain: float | None) -> str:
+    """One table row: fastest seconds, per-round ratios and PSNRs, peak memory, notes."""
+    secs, ratios, peaks, psnrs, vs_tiled, errors = [], [], [], [], [], []
+    cold, warm_first, rerun = [], [], []
+    for results in rounds:
+        res, base = results[variant], results.get("plain", {})
+        if "error" in res:
+            errors.append(res["error"])
+            continue
+        secs.append(res["seconds"])
+        peaks.append(res.get("peak_cuda_gib", res["peak_rss_gib"]))
+        if "seconds" in base:
+            ratios.append(res["seconds"] / base["seconds"])
+            psnrs.append(_psnr(np.load(res["file"]), np.load(base["file"])))
+        tiled = results.get("tiled", {})
+        if variant not in ("plain", "plain-cl", "tiled") and "seconds" in tiled:
+            vs_tiled.append(_psnr(np.load(res["file"]), np.load(tiled["file"])))
+        if "steady_seconds" in res:
+            cold.append(res["cold_seconds"])
+            warm_first.append(res["first_tile_s"])
+            if "seconds" in base:
+                rerun.append(res["steady_seconds"] / base["seconds"])
+    if not secs:
+        return f"{variant:<18} {'—':>7} {'—':>6} {'—':>10} {'—':>6} {'—':>10}  " + "; ".join(errors)
+    notes = []
+    if vs_tiled:
+        notes.append(f"{_joined(vs_tiled, '.1f')} dB vs tiled fp32")
+    if cold:
+        notes.append(f"warm compile + 1st tile {_joined(warm_first, '.1f')} s; cold cache "
+                     f"{_joined(cold, '.1f')} s; rerun in-process {_joined(rerun, '.2f')}× plain")
+    best = f"{min(secs) / best_plain:.2f}" if best_plain else "—"
+    return (f"{variant:<18} {min(secs):>7.1f} {best:>6} {_joined(ratios, '.2f'):>10} "
+            f"{max(peaks):>6.2f} {_joined(psnrs, '.1f'):>10}  " + "; ".join(notes + errors))
+
+
 def full_resolution_table(args: argparse.Namespace, device: str) -> list[str]:
     """Interleaved rounds of every variant in its own subprocess; ratios per round."""
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         rounds: list[dict[str, dict]] = []
         for r in range(args.repeat):
@@ -230,45 +268,17 @@ def full_resolution_table(args: argparse.Namespace, device: str) -> list[str]:
                 results[variant]["file"] = str(save)
                 print(f"  round {r + 1} {variant}: {results[variant]}", file=sys.stderr)
             rounds.append(results)
+        plain = [res["plain"]["seconds"] for res in rounds if "seconds" in res.get("plain", {})]
         h, w = args.size
-        rows.append(f"packed {h}×{w} → output {2 * h}×{2 * w}, tile {args.tile}, overlap "
-                    f"{args.overlap}, {args.threads} threads, {device}")
-        rows.append(f"{'variant':<18} {'seconds':>8} {'× plain':>8} {'peak GiB':>9} "
-                    f"{'PSNR vs plain':>14}  note")
-        for variant in args.variants:
-            secs, ratios, peaks, psnrs, notes = [], [], [], [], []
-            for results in rounds:
-                res = results[variant]
-                if "error" in res:
-                    notes.append(res["error"])
-                    continue
-                base = results.get("plain", {})
-                secs.append(res["seconds"])
-                if "seconds" in base:
-                    ratios.append(res["seconds"] / base["seconds"])
-                    psnrs.append(_psnr(np.load(res["file"]), np.load(base["file"])))
-                peaks.append(res.get("peak_cuda_gib", res["peak_rss_gib"]))
-                if "steady_seconds" in res:
-                    ratio = (f" = {res['steady_seconds'] / base['seconds']:.2f}× plain"
-                             if "seconds" in base else "")
-                    notes.append(f"warm cache: first tile {res['first_tile_s']:.1f}s; cold: "
-                                 f"{res['cold_seconds']:.1f}s, first tile "
-                                 f"{res['cold_first_tile_s']:.1f}s; 2nd run in-process "
-                                 f"{res['steady_seconds']:.1f}s{ratio}")
-                if "tiled" in results and variant != "tiled" and "seconds" in results["tiled"]:
-                    fp32 = np.load(results["tiled"]["file"])
-                    notes.append(f"{_psnr(np.load(res['file']), fp32):.1f} dB vs tiled")
-            if not secs:
-                rows.append(f"{variant:<18} {'—':>8} {'—':>8} {'—':>9} {'—':>14}  "
-                            + "; ".join(notes))
-                continue
-            ratio = "/".join(f"{v:.2f}" for v in ratios) if ratios else "—"
-            psnr = "/".join(f"{v:.1f}" for v in psnrs) if psnrs else "—"
-            rows.append(f"{variant:<18} {min(secs):>8.1f} {ratio:>8} {max(peaks):>9.2f} "
-                        f"{psnr:>14}  " + "; ".join(notes))
-    rows.append("seconds: fastest round (compile variants: a second process with a warm "
-                "Inductor cache, compilation included); × plain and PSNR: one value per round, "
-                "each against the plain forward of the same round")
+        rows = [f"packed {h}×{w} → output {2 * h}×{2 * w}, tile {args.tile}, overlap "
+                f"{args.overlap}, {args.threads} threads, {device}, {args.repeat} round(s)",
+                f"{'variant':<18} {'best s':>7} {'÷best':>6} {'× plain':>10} {'GiB':>6} "
+                f"{'PSNR dB':>10}  notes"]
+        rows += [_variant_row(v, rounds, min(plain) if plain else None) for v in args.variants]
+    rows.append("best s: fastest round (compile variants: a fresh process with a warm Inductor "
+                "cache, compilation included); ÷best: best s / plain's best s; × plain and "
+                "PSNR (vs the plain forward): one value per round, against the same round's "
+                "plain; GiB: peak resident memory of the process")
     return rows
 
 

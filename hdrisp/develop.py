@@ -6,8 +6,25 @@ files with it: normalise with the file's own black/white levels, pack, run
 tile by tile (:func:`hdrisp.tiling.tiled_forward`, re-exported here), clip and
 quantise to 8-bit sRGB PNG/JPEG. :func:`develop_file` is the one-call form.
 
-Speed and memory on the project's 2-core CPU: see ``benchmarks/bench_model.py``
-and the numbers quoted in :mod:`hdrisp.tiling`.
+Speed and memory for a 12-megapixel raw (1440×1984 packed → 2880×3968) on the
+project's CPU (2 cores, AVX512-BF16; ``benchmarks/bench_model.py``, best of two
+rounds on a machine shared with other jobs; the plain float32 eager forward,
+untiled and NCHW, took 34.9–37.5 s and peaked at 10.0 GiB)::
+
+    develop variant                          × plain   peak GiB
+    untiled, channels-last                    0.84        10.1
+    tiles 768/64, float32                     0.73         2.8
+    tiles, bfloat16 autocast (CPU "auto")     0.61         1.9
+    tiles, float32, compiled (warm cache)     0.57         2.3
+    tiles, bfloat16, compiled (warm cache)    0.39–0.41    2.0   (cold cache: 1.5×)
+
+"Compiled" includes the compilation from Inductor's on-disk cache (~4–7 s); the
+first compilation ever (cold cache) costs ~40–50 s. ``hdrisp develop`` compiles
+by default for frames of 1 Mpx packed and more, so a warm run meets the
+"≤ 0.5× plain" target; the whole command (imports, raw read, PNG write) took
+20.8 s and 1.98 GB peak resident memory. Tiled output differs from untiled by
+26.1 dB PSNR for a briefly trained network and 37.7 dB for the reference random
+initialisation at this size (see :mod:`hdrisp.tiling`).
 """
 
 from __future__ import annotations
@@ -80,8 +97,9 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype | Non
     ``"auto"``: on CUDA bfloat16 where supported, else float16; on a CPU with native
     bfloat16 (:func:`cpu_has_native_bf16`) bfloat16, else float32. Measured on the
     project's CPU (AVX512-BF16, 12 MP frame): bfloat16 tiles run in 0.83× the float32
-    time with 0.68× the peak memory, and differ from float32 by 59 dB PSNR (at most
-    1.5 of 255 levels), far below what tiling itself changes (~25–39 dB).
+    time with 0.68× the peak memory, and differ from float32 by 59 dB PSNR for a
+    trained network (at most 1.5 of 255 levels on a 384² crop) and 48 dB for the
+    reference random initialisation, well below what tiling itself changes (26–39 dB).
     """
     if precision not in PRECISIONS:
         raise HdrispError(f"unknown precision {precision!r}; expected one of {PRECISIONS}")

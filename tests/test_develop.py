@@ -278,6 +278,14 @@ def test_cli_names_a_missing_input(tmp_path, capsys):
     assert "missing.dng: no such raw file" in capsys.readouterr().err
 
 
+def test_cli_refuses_a_bad_tile(tmp_path, capsys):
+    dng = write_dng(tmp_path / "f.dng", _mosaic(32, 32), "RGGB", 0, 1023)
+    status = main(["develop", str(dng), "-o", str(tmp_path), "--random-weights", "--tile", "30"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert err[-1] == "error: tile must be a positive multiple of 8 packed pixels, got 30"
+
+
 def test_cli_defaults_match_the_library():
     from hdrisp.cli import develop as cli_develop
     from hdrisp.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
