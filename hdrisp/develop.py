@@ -7,24 +7,26 @@ tile by tile (:func:`hdrisp.tiling.tiled_forward`, re-exported here), clip and
 quantise to 8-bit sRGB PNG/JPEG. :func:`develop_file` is the one-call form.
 
 Speed and memory for a 12-megapixel raw (1440×1984 packed → 2880×3968) on the
-project's CPU (2 cores, AVX512-BF16; ``benchmarks/bench_model.py``, best of two
-rounds on a machine shared with other jobs; the plain float32 eager forward,
-untiled and NCHW, took 34.9–37.5 s and peaked at 10.0 GiB)::
+project's CPU (2 cores, AVX512-BF16; ``benchmarks/bench_model.py``, four runs of
+each variant, each ratio taken within one run; the machine was shared with other
+jobs). The plain float32 eager forward (untiled, NCHW) took 34.4–37.5 s and
+peaked at 10.0 GiB::
 
-    develop variant                          × plain   peak GiB
-    untiled, channels-last                    0.84        10.1
-    tiles 768/64, float32                     0.73         2.8
-    tiles, bfloat16 autocast (CPU "auto")     0.61         1.9
-    tiles, float32, compiled (warm cache)     0.57         2.3
-    tiles, bfloat16, compiled (warm cache)    0.39–0.41    2.0   (cold cache: 1.5×)
+    develop variant                          × plain     peak GiB
+    untiled, channels-last                    0.84–1.10    10.1
+    tiles 768/64, float32                     0.73–0.78     2.8
+    tiles, bfloat16 autocast (CPU "auto")     0.61–0.65     1.9
+    tiles, float32, compiled (warm cache)     0.57–0.60     2.3
+    tiles, bfloat16, compiled (warm cache)    0.39–0.41     2.0   (cold cache 1.4–1.6)
 
-"Compiled" includes the compilation from Inductor's on-disk cache (~4–7 s); the
-first compilation ever (cold cache) costs ~40–50 s. ``hdrisp develop`` compiles
-by default for frames of 1 Mpx packed and more, so a warm run meets the
-"≤ 0.5× plain" target; the whole command (imports, raw read, PNG write) took
-20.8 s and 1.98 GB peak resident memory. Tiled output differs from untiled by
-26.1 dB PSNR for a briefly trained network and 37.7 dB for the reference random
-initialisation at this size (see :mod:`hdrisp.tiling`).
+"Compiled" includes loading the compilation from Inductor's on-disk cache (the
+first tile takes 5–8 s instead of ~2); the first compilation ever (cold cache)
+costs 40–50 s more. ``hdrisp develop`` compiles by default for frames of 1 Mpx
+packed and more, so warm runs meet the "≤ 0.5× plain" target; the whole command
+(imports, raw read, PNG write) took 20.8 s at 1.98 GB peak resident memory.
+Tiled output differs from untiled by 26.1 dB PSNR for a briefly trained network
+and 37.7 dB for the reference random initialisation at this size (see
+:mod:`hdrisp.tiling`).
 """
 
 from __future__ import annotations

@@ -137,8 +137,8 @@ def tile_grid(height: int, width: int, tile: int, overlap: int,
 
     Yields ``(top, left, tile_height, tile_width)`` in packed pixels, after padding
     the frame to multiples of ``align``; ``tile`` is the largest side a tile may have
-    (see :func:`axis_tiles`: a 1440×1984 frame with tile 512, overlap 64 gives 4×5
-    tiles of 408×448).
+    (see :func:`axis_tiles`: a 1440×1984 frame with tile 768, overlap 64 gives 2×3
+    tiles of 752×704; with tile 512, 4×5 tiles of 408×448).
     """
     th, tops = axis_tiles(height + (-height % align), tile, overlap, align)
     tw, lefts = axis_tiles(width + (-width % align), tile, overlap, align)
@@ -177,8 +177,9 @@ def tiled_forward(
         model: maps B×4×th×tw (th, tw multiples of ``align``) to B×C×(th·s)×(tw·s) for a
             fixed scale s (2 for RawTonemapNet level 0, 1/8 for level 4).
         packed: B×4×h×w packed Bayer in [0, 1], any h, w (padded here, the output cropped).
-        tile: tile side in packed pixels (multiple of ``align``); ``None`` or a tile
-            covering the frame runs the frame in one forward.
+        tile: largest tile side in packed pixels (multiple of ``align``; the tiles are
+            shrunk to what the overlap needs, see :func:`axis_tiles`); ``None`` or a
+            tile covering the frame runs the frame in one forward.
         overlap: packed pixels shared by neighbouring tiles (multiple of ``align``).
         blend: fraction of the overlap that is cross-faded; the remaining
             ``(1 - blend)·overlap / 2`` pixels at each inner tile edge are discarded.
