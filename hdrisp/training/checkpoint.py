@@ -11,8 +11,8 @@ A checkpoint holds everything needed to continue a level exactly where it stoppe
      "rng": {"torch": uint8 tensor, "cuda": [uint8 tensors], "numpy": {...}, "python": [...]},
      "extra": plain dict}
 
-Only plain containers, numbers, strings and tensors are stored, so ``torch.load(...,
-weights_only=True)`` reads it back. The file is first written to a temporary file beside the
+Only plain containers, numbers, strings and tensors are stored, so loading with
+``weights_only=True`` reads it back. The file is first written to a temporary file beside the
 target, flushed to disk, then moved over the target with ``os.replace``: a run killed at any
 moment leaves either the old or the new checkpoint, never a torn one.
 """

@@ -10,6 +10,15 @@ from torch import nn
 from hdrisp.training.distributed import Runtime, broadcast_flag
 
 
+def to_runtime(runtime: Runtime, raw: torch.Tensor,
+               target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Move a batch to the runtime's device; the packed input in its memory format."""
+    raw = raw.to(runtime.device, non_blocking=True)
+    target = target.to(runtime.device, non_blocking=True)
+    if runtime.channels_last:
+        raw = raw.contiguous(memory_format=torch.channels_last)
+    return raw, target
+
 def training_step(model: nn.Module, loss_fn: nn.Module, optimizer: torch.optim.Optimizer,
                   scaler: torch.amp.GradScaler, runtime: Runtime, raw: torch.Tensor,
                   target: torch.Tensor, grad_clip: float | None = None
@@ -24,10 +33,7 @@ def training_step(model: nn.Module, loss_fn: nn.Module, optimizer: torch.optim.O
         ``(terms, finite)``: every loss term as a float, and whether the total was finite
         on every process. When it was not, no update is made.
     """
-    raw = raw.to(runtime.device, non_blocking=True)
-    target = target.to(runtime.device, non_blocking=True)
-    if runtime.channels_last:
-        raw = raw.contiguous(memory_format=torch.channels_last)
+    raw, target = to_runtime(runtime, raw, target)
     with runtime.autocast():
         pred = model(raw)
     terms = loss_fn(pred.float().contiguous(), target)

@@ -11,6 +11,7 @@ from torch import nn
 
 from hdrisp.training.distributed import Runtime
 from hdrisp.training.logs import save_side_by_side
+from hdrisp.training.step import to_runtime
 
 
 @torch.no_grad()
@@ -40,10 +41,7 @@ def validate(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tenso
 
     try:
         for raw, target in batches:
-            raw = raw.to(runtime.device, non_blocking=True)
-            target = target.to(runtime.device, non_blocking=True)
-            if runtime.channels_last:
-                raw = raw.contiguous(memory_format=torch.channels_last)
+            raw, target = to_runtime(runtime, raw, target)
             with runtime.autocast():
                 pred = inner(raw)
             pred = pred.float().clamp(0, 1).contiguous()
