@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hdrisp import bayer, isp, metrics
+from hdrisp import isp
+from hdrisp.evaluation import metrics
+from hdrisp.raw import bayer
 
 SHARED_DNG = (Path(__file__).resolve().parents[2] / "shared" / "raw"
               / "canon550d_magiclantern_tinydng_colorchart.dng")

@@ -72,8 +72,8 @@ def build_model(weights: str | None, level: int = 0) -> torch.nn.Module:
 def make_frame(height: int, width: int) -> np.ndarray:
     """A 4×height×width packed frame in [0, 1]: the real raw mirrored to size, or synthetic."""
     if REAL_RAW.is_file():
-        from hdrisp.bayer import normalize, pack
         from hdrisp.raw import read_raw
+        from hdrisp.raw.bayer import normalize, pack
 
         raw = read_raw(REAL_RAW, crop_odd=True)
         packed = pack(normalize(raw.mosaic, raw.black_level, raw.white_level), raw.cfa)
@@ -140,7 +140,7 @@ def per_level_table(weights: str | None, size: int, repeat: int, device: str) ->
 
 def run_variant(args: argparse.Namespace) -> None:
     """Child: develop the frame once with one variant; print JSON (time, peak RSS)."""
-    from hdrisp.develop import Developer
+    from hdrisp.inference.develop import Developer
 
     tiled, channels_last, precision, use_compile = VARIANTS[args.child]
     torch.set_num_threads(args.threads)
@@ -288,7 +288,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from hdrisp.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
+    from hdrisp.inference.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=_size, default=(1440, 1984),

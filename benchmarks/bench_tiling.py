@@ -40,8 +40,8 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hdrisp.inference.tiling import tile_grid, tiled_forward
     from hdrisp.models import RawTonemapNet, fill_reference_init, load_weights
-    from hdrisp.tiling import tile_grid, tiled_forward
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=_size, default=(864, 1152), help="packed frame HxW")

@@ -6,9 +6,9 @@ from the paper's table with the perceptual term off (no VGG weights offline), Ad
 - baseline: the network in float32, eager, NCHW, and the histogram term computed the
   authors' way (one image and one projection at a time, float64 kernel maths:
   ``hdrisp.losses.histogram_reference``);
-- hdrisp: :func:`hdrisp.training.step.training_step` as the training loop runs it with its
+- hdrisp: :func:`hdrisp.training.batch.train_step` as the training loop runs it with its
   defaults: channels_last tensors, the batched float32 histogram of ``hdrisp.losses``, and
-  bf16 autocast where ``runtime.amp: auto`` turns it on (CUDA; CPUs with AVX512-BF16/AMX).
+  bf16 autocast where ``runtime.precision: auto`` turns it on (CUDA; CPUs with AVX512-BF16/AMX).
 
 The two variants alternate within one run and the table reports the fastest of ``--reps``
 steps each (the median too), so a shared machine's load affects both alike. The loss columns
@@ -31,9 +31,9 @@ from hdrisp.losses import LevelLoss, level_weights, ssim
 from hdrisp.losses import ms_ssim as ms_ssim_fn
 from hdrisp.losses.histogram_reference import hellinger_loss_loop, rgbuv_histogram_loop
 from hdrisp.models import build
-from hdrisp.training.distributed import Runtime, resolve_amp
-from hdrisp.training.loop import parse_levels
-from hdrisp.training.step import training_step
+from hdrisp.runtime import Runtime, resolve_precision
+from hdrisp.training.batch import train_step
+from hdrisp.training.schedule import parse_levels
 
 
 class ReferenceLevelLoss(torch.nn.Module):
@@ -83,7 +83,7 @@ def _variant(level: int, runtime: Runtime, reference: bool, state: dict, batch: 
     pred = torch.rand(batch, 3, *out, generator=generator).to(runtime.device)
 
     def step() -> None:
-        training_step(model, loss_fn, optimizer, scaler, runtime, raw, target)
+        train_step(model, loss_fn, optimizer, scaler, runtime, raw, target)
 
     def loss_only() -> None:
         p = pred.clone().requires_grad_(True)
@@ -141,9 +141,9 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; batch "
           f"{args.batch}, {args.size}×{args.size} packed; fastest of {args.reps} steps")
     cpu = torch.device("cpu")
-    ours = Runtime(cpu, amp_dtype=resolve_amp("auto", cpu), channels_last=True)
+    ours = Runtime(cpu, autocast_dtype=resolve_precision("auto", cpu), channels_last=True)
     print_header("CPU: baseline (fp32 eager NCHW, per-image float64 histogram) vs hdrisp "
-                 f"(channels_last, autocast {ours.amp_name}, batched histogram)",
+                 f"(channels_last, autocast {ours.precision}, batched histogram)",
                  ("base", "hdrisp"))
     for level in levels:
         print_row(level, bench_level(level, Runtime(cpu), ours, args.reps, args.batch,
@@ -157,7 +157,7 @@ def main() -> None:
                      ("fp32", "amp"))
         for level in levels:
             print_row(level, bench_level(level, Runtime(gpu, channels_last=True),
-                                         Runtime(gpu, amp_dtype=amp, channels_last=True),
+                                         Runtime(gpu, autocast_dtype=amp, channels_last=True),
                                          args.reps, args.batch, args.size, reference_base=False),
                       args.batch)
 

@@ -1,36 +1,42 @@
-"""hdrisp: a learned camera ISP from 10-bit Bayer RAW to a tone-mapped HDR look.
+"""hdrisp: a learned camera ISP from Bayer RAW to a tone-mapped HDR look.
 
-Layers, bottom to top (each module imports only those below it):
+A folder is a layer; each imports only the layers above it in this list:
 
-- ``errors``, ``config``              exceptions and frozen dataclass configs
-- ``raw``, ``dng``, ``bayer``, ``color``, ``rawstats``
-                                      raw file I/O, DNG writer, mosaic operations (numpy)
-- ``losses``, ``metrics``             RGB-uv histogram, distances, perceptual/SSIM terms
-- ``models``                          RawTonemapNet (the paper) and PyNET (baseline)
-- ``synth``, ``isp``                  synthetic paired data; classical ISP and tone maps
-- ``data``                            torch datasets and the dataset validator
-- ``tiling``, ``develop``             overlapping blended tiles; full-resolution develop
-- ``metrics``, ``evaluation``, ``compare``  metric tables and the paper-style figure
-- ``training``                        staged level-by-level training
-- ``viz``, ``widgets``, ``tutorial``, ``notebook_runner``, ``cli``
-                                      figures, ipywidgets, notebook helpers, the ``hdrisp`` command
+- ``errors``, ``config``, ``runtime``  every exception; YAML → frozen dataclasses; device,
+                                        precision, threads, seed
+- ``raw``        file I/O, DNG writer, Bayer maths, colour, inspection stats (numpy)
+- ``isp``        the classical pipeline and tone-mapping baselines
+- ``synth``      synthetic paired sets (unprocessing, the "HDR look" targets)
+- ``data``       datasets, augmentation, samplers, validator, Zurich preparation
+- ``models``     blocks, RawTonemapNet, PyNET, registry, weights (torch only)
+- ``losses``     RGB-uv histogram, distances, perceptual, SSIM, the per-level loss
+- ``training``   staged level-by-level training: schedule, one level, one batch, checkpoints
+- ``inference``  tiling and full-resolution develop
+- ``evaluation`` metrics (reusing the loss maths), the evaluate report, the comparison figure
+- ``tutorial``   the lessons' helpers, notebook runner and widgets
+- ``cli``        the ``hdrisp`` command (thin: parse, call one function, print)
 """
 
 from hdrisp.errors import (
+    BaselineUnavailable,
     CheckpointError,
     ConfigError,
     DatasetError,
     HdrispError,
+    InputShapeError,
+    MetricNotApplicable,
+    NotebookError,
+    OutputError,
     RawFormatError,
+    TrainingError,
+    WeightsUnavailableError,
+    WidgetValueError,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "HdrispError",
-    "RawFormatError",
-    "DatasetError",
-    "CheckpointError",
-    "ConfigError",
-    "__version__",
+    "BaselineUnavailable", "CheckpointError", "ConfigError", "DatasetError", "HdrispError",
+    "InputShapeError", "MetricNotApplicable", "NotebookError", "OutputError", "RawFormatError",
+    "TrainingError", "WeightsUnavailableError", "WidgetValueError", "__version__",
 ]

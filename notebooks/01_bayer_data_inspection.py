@@ -51,9 +51,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from hdrisp import bayer, viz
-from hdrisp.raw import read_raw
-from hdrisp.rawstats import channel_planes, raw_statistics
+from hdrisp.raw import bayer, figures, read_raw
+from hdrisp.raw.stats import channel_planes, raw_statistics
 from hdrisp.tutorial import synthetic_set
 
 data_root = synthetic_set(DATA_DIR, smoke=SMOKE)
@@ -88,7 +87,7 @@ print("camera white balance (R, G, B):", info["wb"])
 h, w = raw.shape
 blocks = raw.normalized()[: h // 24 * 24, : w // 24 * 24].reshape(h // 24, 24, w // 24, 24)
 row, col = np.unravel_index(np.argmax(blocks.mean((1, 3))), (h // 24, w // 24))
-viz.false_colour_figure(raw, window=(24 * row, 24 * col, 24, 24), figsize=(5, 5))
+figures.false_colour_figure(raw, window=(24 * row, 24 * col, 24, 24), figsize=(5, 5))
 
 # %% [markdown]
 # ## 2 · Black and white levels
@@ -98,7 +97,7 @@ viz.false_colour_figure(raw, window=(24 * row, 24 * col, 24, 24), figsize=(5, 5)
 #
 # $$x = \frac{\text{DN} - \text{black}}{\text{white} - \text{black}}, \text{ clipped to } [0, 1].$$
 #
-# The black level can differ per filter position, so `hdrisp.bayer.normalize` takes four.
+# The black level can differ per filter position, so `hdrisp.raw.bayer.normalize` takes four.
 # The authors' code does something simpler for their 10-bit data: `DN / 1020` with no black
 # subtraction (`bayer.normalize_legacy`). On a 10-bit PNG raw with black 0 the two nearly
 # agree; on a 14-bit camera file with black 2056 they do not.
@@ -121,13 +120,13 @@ print(f"DN/1020 − DN/1023 is at most {difference.max():.4f} here; a clipped sa
 # the network has to invent those highlights.
 
 # %%
-viz.channel_histograms_figure(raw, figsize=(9, 5))
+figures.channel_histograms_figure(raw, figsize=(9, 5))
 
 # %%
 for name, channel in info["channels"].items():
     print(f"{name:2s}: mean {channel['mean']:8.1f} DN, 99th percentile {channel['p99']:8.1f}, "
           f"clipped {100 * channel['clipped']:.3f} %")
-viz.clipped_figure(raw, figsize=(6, 4))
+figures.clipped_figure(raw, figsize=(6, 4))
 
 # %% [markdown]
 # ## 4 · The four CFA phases

@@ -56,7 +56,7 @@ import torch.nn.functional as F
 
 from hdrisp import losses
 from hdrisp.tutorial import synthetic_set
-from hdrisp.widgets import HistogramExplorer, plot_uv_histogram
+from hdrisp.tutorial.widgets import HistogramExplorer, plot_uv_histogram
 
 torch.manual_seed(0)
 data_root = synthetic_set(DATA_DIR, smoke=SMOKE)
@@ -280,7 +280,7 @@ print("Hellinger(image, mirrored image) =", float(mirrored))
 
 # %% [markdown]
 # Now sweep a warm/cool cast and watch each distance. The explorer class used below
-# (`hdrisp.widgets.HistogramExplorer`) applies the cast and computes every distance that
+# (`hdrisp.tutorial.widgets.HistogramExplorer`) applies the cast and computes every distance that
 # `hdrisp.losses` offers.
 
 # %%

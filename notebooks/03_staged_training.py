@@ -53,7 +53,7 @@ from hdrisp.evaluation import load_model
 from hdrisp.losses import level_weights
 from hdrisp.models import format_summary, model_summary
 from hdrisp.training import load_config, train_schedule
-from hdrisp.widgets import PyramidViewer, TrainingMonitor
+from hdrisp.tutorial.widgets import PyramidViewer, TrainingMonitor
 
 device = tutorial.pick_device(DEVICE)
 data_root = tutorial.synthetic_set(DATA_DIR, smoke=SMOKE)
@@ -112,7 +112,7 @@ for row in config.levels:
 # ## 3 · Train
 #
 # In smoke mode each level takes two steps, just to run the whole pipeline. The monitor below
-# (`hdrisp.widgets.TrainingMonitor`) receives the training events: loss curves update live,
+# (`hdrisp.tutorial.widgets.TrainingMonitor`) receives the training events: loss curves update live,
 # and when a level finishes its checkpoint is run on a fixed test patch. Re-running this cell
 # continues an interrupted run and skips finished levels (delete `RUN_DIR` to start afresh).
 

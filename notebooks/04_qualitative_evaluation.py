@@ -49,10 +49,10 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from hdrisp import isp, tutorial
-from hdrisp.compare import comparison_figure
 from hdrisp.data import PairedRawDataset
 from hdrisp.evaluation import develop_methods, evaluate, load_model, markdown_table
-from hdrisp.widgets import (
+from hdrisp.evaluation.compare import comparison_figure
+from hdrisp.tutorial.widgets import (
     BeforeAfter,
     HistogramExplorer,
     LinkedZoom,
@@ -191,5 +191,5 @@ comparison_figure(scenes, scene_titles=["test pair 1", "test pair 2"])
 #    (`hdrisp compare`). What changes on a frame much larger than the training patches?
 #    *Hint: the network has global operators (instance norm, attention pooling): tiles matter.*
 # 5. **No reference.** The paper scores with NIMA, MUSIQ and LIQE; offline, hdrisp offers
-#    PIQE (`hdrisp.metrics.piqe`). Rank the methods of section 1 with it. Does it agree with
-#    your eye?
+#    PIQE (`hdrisp.evaluation.metrics.piqe`). Rank the methods of section 1 with it. Does
+#    it agree with your eye?

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdrisp.bayer import (
+from hdrisp.errors import HdrispError, RawFormatError
+from hdrisp.raw.bayer import (
     CFA_PATTERNS,
     demosaic,
     mosaic_rgb,
@@ -16,9 +17,8 @@ from hdrisp.bayer import (
     rggb_offset,
     unpack,
 )
-from hdrisp.color import linear_to_srgb
-from hdrisp.errors import HdrispError, RawFormatError
-from hdrisp.rawstats import (
+from hdrisp.raw.color import linear_to_srgb
+from hdrisp.raw.stats import (
     channel_planes,
     channel_statistics,
     clipped_map,

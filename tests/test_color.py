@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdrisp.color import SRGB_TO_XYZ, XYZ_TO_SRGB, linear_to_srgb, srgb_to_linear
+from hdrisp.raw.color import SRGB_TO_XYZ, XYZ_TO_SRGB, linear_to_srgb, srgb_to_linear
 
 
 @pytest.mark.parametrize(

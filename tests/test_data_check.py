@@ -106,13 +106,13 @@ def test_corrupt_full_resolution_dng(dataset: Path) -> None:
 
 
 def test_cli_check_exit_status_and_listing(dataset: Path, capsys) -> None:
-    assert main(["data", "check", str(dataset)]) == 0
+    assert main(["data", "check", "--data", str(dataset)]) == 0
     assert "OK: no problems" in capsys.readouterr().out
     (dataset / "train/groundtruth/5.jpg").unlink()
-    assert main(["data", "check", str(dataset), "--layout", "paper"]) == 1
+    assert main(["data", "check", "--data", str(dataset), "--layout", "paper"]) == 1
     out = capsys.readouterr().out
     assert "1 problem(s)" in out and f"{dataset / 'train/raw/5.png'}: missing target" in out
-    assert main(["data", "check", str(dataset / "nowhere")]) == 2
+    assert main(["data", "check", "--data", str(dataset / "nowhere")]) == 2
     assert "no such data set folder" in capsys.readouterr().err
 
 

@@ -10,10 +10,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from hdrisp.cli import main
-from hdrisp.develop import Developer, develop_file, resolve_device, tile_grid, tiled_forward
 from hdrisp.errors import ConfigError, HdrispError
+from hdrisp.inference.develop import (
+    Developer,
+    develop_file,
+    resolve_device,
+    tile_grid,
+    tiled_forward,
+)
+from hdrisp.inference.tiling import axis_tiles
 from hdrisp.raw import write_dng
-from hdrisp.tiling import axis_tiles
 
 
 class LocalNet(nn.Module):
@@ -177,16 +183,16 @@ def test_cuda_without_cuda_is_a_plain_error():
 
 
 def test_auto_precision_uses_bf16_only_on_a_cpu_that_has_it(monkeypatch):
-    import hdrisp.develop as develop
+    import hdrisp.runtime as runtime
 
     cpu = torch.device("cpu")
-    monkeypatch.setattr(develop, "cpu_has_native_bf16", lambda: True)
-    assert develop.resolve_precision("auto", cpu) is torch.bfloat16
-    monkeypatch.setattr(develop, "cpu_has_native_bf16", lambda: False)
-    assert develop.resolve_precision("auto", cpu) is None
-    assert develop.resolve_precision("fp32", cpu) is None
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: True)
+    assert runtime.resolve_precision("auto", cpu) is torch.bfloat16
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: False)
+    assert runtime.resolve_precision("auto", cpu) is None
+    assert runtime.resolve_precision("fp32", cpu) is None
     with pytest.raises(HdrispError, match="fp16"):
-        develop.resolve_precision("fp16", cpu)
+        runtime.resolve_precision("fp16", cpu)
 
 
 def test_bf16_stays_close_to_float32():
@@ -215,7 +221,7 @@ def test_compile_failure_falls_back_to_eager(monkeypatch):
 
 
 def test_auto_compile_only_for_large_frames(monkeypatch):
-    import hdrisp.develop as develop
+    import hdrisp.inference.develop as develop
 
     compiled, notes = [], []
 
@@ -288,7 +294,7 @@ def test_cli_refuses_a_bad_tile(tmp_path, capsys):
 
 def test_cli_defaults_match_the_library():
     from hdrisp.cli import develop as cli_develop
-    from hdrisp.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
+    from hdrisp.inference.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
 
     assert (cli_develop.TILE_DEFAULT, cli_develop.OVERLAP_DEFAULT) == (DEFAULT_TILE,
                                                                        DEFAULT_OVERLAP)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from hdrisp.cli import main
-from hdrisp.compare import comparison_figure, pick_crop, save_figure
 from hdrisp.errors import HdrispError
+from hdrisp.evaluation.compare import comparison_figure, pick_crop, save_figure
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -28,7 +28,7 @@ def evaluation(tiny_synthetic: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_evaluate_writes_a_table_per_method(evaluation, tiny_synthetic: Path) -> None:
-    from hdrisp.metrics import FULL_REFERENCE
+    from hdrisp.evaluation.metrics import FULL_REFERENCE
 
     paths = evaluation.paths
     rows = _read_csv(paths["csv"])
@@ -90,7 +90,7 @@ def test_evaluate_scores_no_reference_metrics_on_request(tiny_synthetic: Path, t
                                                         capsys: pytest.CaptureFixture) -> None:
     import sys
 
-    from hdrisp import metrics
+    from hdrisp.evaluation import metrics
 
     status = main(["evaluate", "--random-weights", "--data", str(tiny_synthetic),
                    "--out", str(tmp_path), "--limit", "1", "--baselines", "drago",
@@ -138,7 +138,7 @@ def test_compare_command_writes_the_figure(real_dng: Path, tmp_path: Path) -> No
 def test_compare_on_png_raws_leaves_libraw_out(tiny_synthetic: Path, tmp_path: Path) -> None:
     import matplotlib
 
-    from hdrisp.compare import compare_files
+    from hdrisp.evaluation.compare import compare_files
 
     raws = sorted((tiny_synthetic / "test" / "raw").glob("*.png"))[:2]
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # keep the titles as text

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from hdrisp import metrics
-from hdrisp.errors import HdrispError, WeightsUnavailableError
+from hdrisp.errors import HdrispError, MetricNotApplicable, WeightsUnavailableError
+from hdrisp.evaluation import metrics
 
 # Sharma, Wu & Dalal, "The CIEDE2000 color-difference formula: implementation notes,
 # supplementary test data, and mathematical observations", Color Res. Appl. 30(1), 2005,
@@ -172,9 +172,9 @@ def test_hellinger_is_the_loss_distance_per_image() -> None:
 def test_ms_ssim_refuses_small_images_and_scores_large_ones() -> None:
     rng = np.random.default_rng(6)
     small = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
-    with pytest.raises(metrics.MetricNotApplicable, match="176×176"):
+    with pytest.raises(MetricNotApplicable, match="176×176"):
         metrics.ms_ssim(small, small)
-    with pytest.raises(metrics.MetricNotApplicable, match="window"):
+    with pytest.raises(MetricNotApplicable, match="window"):
         metrics.ssim(small[..., :8, :8], small[..., :8, :8])
     clean, noisy = _noisy_pair(rng, (1, 176, 176, 3), sigma=0.1)
     value = metrics.ms_ssim(_batch(list(noisy)), _batch(list(clean)))

@@ -11,10 +11,9 @@ import pytest
 import torch
 
 from hdrisp.cli import main
-from hdrisp.errors import CheckpointError, ConfigError, HdrispError
+from hdrisp.errors import CheckpointError, ConfigError, HdrispError, InputShapeError
 from hdrisp.models import (
     MODELS,
-    InputShapeError,
     PyNET,
     RawTonemapNet,
     build,

@@ -1,6 +1,6 @@
 """The tutorial notebooks: committed clean and paired, and every one runs in smoke mode.
 
-Execution goes through :func:`hdrisp.notebook_runner.run_notebooks` (papermill, the
+Execution goes through :func:`hdrisp.tutorial.runner.run_notebooks` (papermill, the
 ``python3`` kernel of this environment), as ``hdrisp demo`` does.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hdrisp.errors import HdrispError
-from hdrisp.notebook_runner import NOTEBOOKS_DIR, find_notebooks, run_notebooks
+from hdrisp.tutorial.runner import NOTEBOOKS_DIR, find_notebooks, run_notebooks
 
 nbformat = pytest.importorskip("nbformat")
 jupytext = pytest.importorskip("jupytext")

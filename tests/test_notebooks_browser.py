@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from hdrisp.notebook_runner import NOTEBOOKS_DIR
+from hdrisp.tutorial.runner import NOTEBOOKS_DIR
 
 pytestmark = pytest.mark.slow
 

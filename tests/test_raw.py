@@ -11,9 +11,9 @@ import pytest
 import rawpy
 import tifffile
 
-from hdrisp.bayer import CFA_PATTERNS, pack
 from hdrisp.errors import HdrispError, RawFormatError
 from hdrisp.raw import RawImage, read_raw, write_dng
+from hdrisp.raw.bayer import CFA_PATTERNS, pack
 
 LEVELS = (60.0, 61.0, 62.0, 63.0)  # distinct per position, so an index mix-up shows
 # a white-preserving camera → sRGB matrix (rows sum to 1), which LibRaw returns unchanged

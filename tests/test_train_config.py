@@ -74,7 +74,7 @@ def test_round_trip_through_a_plain_dict() -> None:
     (with_change("levels", "weights", {"hist": -1}), "levels[0].weights.hist: must be a number"),
     (with_change("levels", "weights", {"l2": 1}), "levels[0].weights.l2: unknown loss term"),
     (with_change("loss", "perceptual", "vgg16"), "loss.perceptual: must be one of"),
-    (with_change("runtime", "amp", "fp8"), "runtime.amp: must be one of"),
+    (with_change("runtime", "precision", "fp8"), "runtime.precision: must be one of"),
     (with_change("runtime", "device", "tpu"), "runtime.device"),
     (with_change("optimizer", "lr", "fast"), "optimizer.lr: expected float"),
     (with_change("optimizer", "name", "sgd"), "optimizer.name"),

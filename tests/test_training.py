@@ -24,6 +24,7 @@ import yaml
 
 from hdrisp.cli import main
 from hdrisp.config import from_dict, to_dict
+from hdrisp.data.samplers import EpochSampler, PatchPairs
 from hdrisp.errors import CheckpointError, ConfigError
 from hdrisp.training import (
     TrainConfig,
@@ -36,7 +37,6 @@ from hdrisp.training import (
     train_schedule,
 )
 from hdrisp.training.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
-from hdrisp.training.feed import EpochSampler, PatchPairs
 from hdrisp.training.logs import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def mini(**sections) -> TrainConfig:
         "loss": {"perceptual": "off"},
         "optimizer": {"lr": 1e-3},
         "runtime": {"device": "cpu", "deterministic": True, "threads": 1, "seed": 3,
-                    "amp": "off"},
+                    "precision": "fp32"},
         "validation": {"max_images": 2, "batch": 2, "images": 1},
         "checkpoint": {"every_steps": 0},
         "logging": {"progress": False, "tensorboard": "off"},

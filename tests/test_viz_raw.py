@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hdrisp.raw import read_raw, write_dng
-from hdrisp.viz import channel_histograms_figure, clipped_figure, false_colour_figure
+from hdrisp.raw.figures import channel_histograms_figure, clipped_figure, false_colour_figure
 
 
 def _raw(tmp_path: Path):

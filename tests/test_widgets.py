@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hdrisp.errors import HdrispError
-from hdrisp.widgets import (
+from hdrisp.tutorial.widgets import (
     BeforeAfter,
     HistogramExplorer,
     LinkedZoom,
@@ -281,7 +281,7 @@ def test_histogram_explorer_view_controls_drive_the_core():
 
 def test_histogram_sheet_redraws_only_the_shifted_row():
     pytest.importorskip("hdrisp.losses")
-    from hdrisp.widgets.views import histogram_sheet
+    from hdrisp.tutorial.widgets.views import histogram_sheet
 
     explorer = HistogramExplorer(_photo(6), size=32)
     before = histogram_sheet(explorer, tile=64, gap=4)
@@ -351,7 +351,7 @@ def test_training_monitor_previews_each_finished_level(tmp_path):
 
 
 def test_uv_density_puts_u_across_and_v_up():
-    from hdrisp.widgets import uv_density
+    from hdrisp.tutorial.widgets import uv_density
 
     hist = np.zeros((8, 8))
     hist[6, 1] = 16.0  # u bin 6 (right), v bin 1 (low)

@@ -48,9 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``hdrisp`` console script. Returns the exit status."""
+    """Entry point of the ``hdrisp`` console script. Returns the exit status.
+
+    Errors of the :mod:`hdrisp.errors` family and filesystem faults (permission denied, a
+    folder where a file is expected, a full disk) print one line, ``error: <file>:
+    <problem>``, and return 2; ``--debug`` (before or after the command) shows the traceback.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.debug = debug
     if not getattr(args, "func", None):
         # a group without a sub-command, or no command at all: show its help
         (getattr(args, "_parser", None) or parser).print_help()
@@ -62,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         where = f"{exc.path}: " if exc.path else ""
         print(f"error: {where}{exc.problem}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a filesystem fault outside the family: still one line
+        if args.debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from hdrisp.cli._options import add_data, add_out
+
 ORDER = 20
 
 
@@ -44,8 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Unprocess bundled photographs into 10-bit RGGB raws with 'HDR look' "
         "targets; write train/, test/ (with full-resolution PNG and DNG frames), "
         "manifest.json (every sampled parameter) and dataset.json. Same arguments, same bytes.")
-    synth.add_argument("--out", default=None, metavar="DIR",
-                       help="destination folder (default: data/synthetic of the checkout)")
+    add_out(synth, "destination folder (default: data/synthetic of the checkout)")
     synth.add_argument("--n-train", type=_count, default=600, metavar="N",
                        help="training pairs (default: 600)")
     synth.add_argument("--n-test", type=_count, default=60, metavar="M",
@@ -69,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check", help="validate a data set and list every problem",
         description="Check that every pair is complete and readable, sizes are consistent "
         "and raw values stay within the white level. Exit status 1 when problems are found.")
-    check.add_argument("root", metavar="ROOT", help="the data set's folder")
+    add_data(check, "the data set's folder", required=True)
     check.add_argument("--layout", default="auto", choices=("auto", "paper", "zurich"),
                        help="folder layout (default: auto)")
     check.add_argument("--white-level", type=float, default=1023,
@@ -83,9 +84,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Link the Huawei raws of a Zurich RAW-to-RGB copy into a paper-layout "
         "set and make each target from the Canon picture with the synthetic set's "
         "'HDR look' operator (inverse sRGB, exposure fusion, detail and saturation boost).")
-    zurich.add_argument("zurich_root", metavar="ZURICH_ROOT",
-                        help="Zurich folder (with train/huawei_raw, train/canon, test/...)")
-    zurich.add_argument("--out", required=True, metavar="DIR", help="destination folder")
+    add_data(zurich, "Zurich folder (with train/huawei_raw, train/canon, test/...)",
+             required=True)
+    add_out(zurich, "destination folder", required=True)
     zurich.add_argument("--workers", type=_positive_int, default=cpus,
                         help=f"processes (default: {cpus})")
     zurich.add_argument("--limit", type=_positive_int, metavar="N",
@@ -115,7 +116,7 @@ def check_command(args: argparse.Namespace) -> int:
     """``hdrisp data check``."""
     from hdrisp.data.check import check_dataset
 
-    report = check_dataset(args.root, args.layout, white_level=args.white_level)
+    report = check_dataset(args.data, args.layout, white_level=args.white_level)
     lines = str(report).splitlines()
     shown = len(lines) - len(report.problems) + (args.max_problems or len(report.problems))
     print("\n".join(lines[:shown]))
@@ -128,7 +129,7 @@ def prepare_zurich_command(args: argparse.Namespace) -> int:
     """``hdrisp data prepare-zurich``."""
     from hdrisp.data.zurich import prepare_zurich
 
-    out = prepare_zurich(args.zurich_root, args.out, workers=args.workers, limit=args.limit,
+    out = prepare_zurich(args.data, args.out, workers=args.workers, limit=args.limit,
                          skip_broken=args.skip_broken, progress=True)
     print(f"paper-layout set with tone-mapped targets: {out}")
     return 0

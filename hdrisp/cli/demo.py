@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hdrisp.cli._options import add_out
+
 ORDER = 90
 
 
@@ -19,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "demo", help="build the synthetic set, inspect a sample DNG, run the notebooks",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
+    add_out(p, "output folder", default="runs/demo")
     p.add_argument("--full", action="store_true",
                    help="run the notebooks in full mode (tiny schedule trained for real)")
     p.add_argument("--notebooks", nargs="*", default=None, metavar="NN",
@@ -31,10 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def demo_command(args: argparse.Namespace) -> int:
     import imageio.v3 as iio
 
-    from hdrisp.bayer import preview
     from hdrisp.cli.raw import format_report
-    from hdrisp.raw import read_raw
-    from hdrisp.rawstats import raw_statistics
+    from hdrisp.raw import read_raw, to_uint8
+    from hdrisp.raw.bayer import preview
+    from hdrisp.raw.stats import raw_statistics
     from hdrisp.synth import ensure_default_dataset
 
     out = Path(args.out)
@@ -55,12 +57,12 @@ def demo_command(args: argparse.Namespace) -> int:
     print(format_report(raw_statistics(raw)))
     rgb = preview(raw.normalized(), raw.cfa, wb=raw.wb, color_matrix=raw.color_matrix)
     preview_path = out / f"{frames[0].stem}_classical_preview.png"
-    iio.imwrite(preview_path, (rgb * 255.0 + 0.5).astype("uint8"))
+    iio.imwrite(preview_path, to_uint8(rgb))
     print(f"    preview: {preview_path}")
 
     if args.no_notebooks:
         return 0
-    from hdrisp.notebook_runner import run_notebooks
+    from hdrisp.tutorial.runner import run_notebooks
 
     mode = "full" if args.full else "smoke"
     print(f"3/3 the notebooks ({mode} mode)")

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hdrisp.cli._options import add_out, add_runtime
+
 ORDER = 40
 
-# Kept equal to hdrisp.tiling.DEFAULT_TILE / DEFAULT_OVERLAP (a test checks it); written
+# Kept equal to hdrisp.inference.tiling.DEFAULT_TILE / DEFAULT_OVERLAP (a test checks it); written
 # out here so that `hdrisp --help` does not import torch.
 TILE_DEFAULT = 768
 OVERLAP_DEFAULT = 64
@@ -28,8 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "uint16 PNG raws) with a trained network: normalise with the file's own "
                     "black/white levels, pack, run tile by tile, write 8-bit sRGB.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", type=Path, help="raw files")
-    p.add_argument("-o", "--out", required=True, metavar="OUTDIR", type=Path,
-                   help="folder for the images (created if missing)")
+    add_out(p, "folder for the images (created if missing)", required=True)
     weights = p.add_mutually_exclusive_group()
     weights.add_argument("--weights", metavar="FILE", type=Path,
                          help="checkpoint or state-dict file of the network")
@@ -46,11 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--overlap", type=int, default=OVERLAP_DEFAULT,
                    help=f"overlap of neighbouring tiles in packed pixels (default "
                         f"{OVERLAP_DEFAULT})")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                   help="where to run (auto: CUDA when present, default)")
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
-                   help="auto (default): bf16 autocast on CUDA (fp16 where bf16 is missing) "
-                        "and on CPUs with native bf16 (AVX512-BF16/AMX), float32 otherwise")
+    add_runtime(p)
     p.add_argument("--compile", default="auto", choices=("auto", "on", "off"),
                    help="torch.compile the network: tiles run ~2x faster; the first run "
                         "compiles for about a minute (2-core CPU), later runs reuse the on-disk "
@@ -62,16 +59,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_inputs(args: argparse.Namespace) -> None:
-    from hdrisp.errors import HdrispError
+    from hdrisp.errors import ConfigError, RawFormatError
 
     if args.weights is None and not args.random_weights:
-        raise HdrispError(NO_WEIGHTS)
+        raise ConfigError(NO_WEIGHTS)
     seen: dict[str, Path] = {}
     for path in args.inputs:
         if not path.is_file():
-            raise HdrispError("no such raw file", path)
+            raise RawFormatError("no such raw file", path)
         if path.stem in seen:
-            raise HdrispError(f"would write the same output name as {seen[path.stem]}", path)
+            raise ConfigError(f"would write the same output name as {seen[path.stem]}", path)
         seen[path.stem] = path
 
 
@@ -80,7 +77,7 @@ def _develop(args: argparse.Namespace) -> int:
     import torch
     from tqdm import tqdm
 
-    from hdrisp.develop import Developer
+    from hdrisp.inference.develop import Developer
     from hdrisp.models import build, load_weights
 
     with torch.random.fork_rng(devices=[]):

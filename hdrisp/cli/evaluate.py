@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from hdrisp.cli._options import add_data, add_out, add_runtime
+
 ORDER = 60
 
 BASELINE_NAMES = ("classical", "libraw", "reinhard", "drago", "mantiuk", "mertens")
@@ -43,11 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "RGB-uv Hellinger distance per method (and, with --no-reference, PIQE or the learned "
         "NIMA/MUSIQ/LIQE) as metrics.csv, metrics.md and per_image.csv.")
     _weights_options(evaluate)
-    evaluate.add_argument("--data", required=True, metavar="ROOT",
-                          help="paired dataset in the paper's layout (e.g. data/synthetic)")
+    add_data(evaluate, "paired dataset (e.g. data/synthetic)", required=True)
+    evaluate.add_argument("--layout", default="auto", choices=("auto", "paper", "zurich"),
+                          help="the dataset's folder layout (default: auto)")
     evaluate.add_argument("--split", default="test", help="split to evaluate (default: test)")
-    evaluate.add_argument("--out", default="results/evaluation", metavar="DIR",
-                          help="folder for the tables (default: results/evaluation)")
+    add_out(evaluate, "folder for the tables", default="runs/evaluation")
+    add_runtime(evaluate)
     evaluate.add_argument("--limit", type=_positive_int, metavar="N",
                           help="evaluate only the first N pairs")
     evaluate.add_argument("--no-reference", type=_metric_list, default=(), metavar="NAME,...",
@@ -61,8 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "save one figure: full images with a red box and the enlarged crops below.")
     compare.add_argument("raws", nargs="+", metavar="RAW", help="camera raw or PNG raw files")
     _weights_options(compare)
-    compare.add_argument("-o", "--output", required=True, metavar="FIG",
-                         help="figure file (.png, .pdf, .svg)")
+    add_out(compare, "figure file (.png, .pdf, .svg)", required=True, metavar="FIG")
+    add_runtime(compare)
     compare.add_argument("--max-side", type=int, default=1024, metavar="PX",
                          help="bin mosaics so the longer side is at most PX (0: full size;"
                          " default: 1024)")
@@ -91,12 +94,13 @@ def _positive_int(text: str) -> int:
 def evaluate_command(args: argparse.Namespace) -> int:
     """Evaluate and print the Markdown table."""
     from hdrisp.evaluation import evaluate
-    from hdrisp.metrics import FULL_REFERENCE
+    from hdrisp.evaluation.metrics import FULL_REFERENCE
 
     report = evaluate(args.data, args.weights, random_weights=args.random_weights,
                       split=args.split, level=args.level, out_dir=args.out,
                       pynet_weights=args.pynet_weights, limit=args.limit,
-                      baselines=args.baselines, metrics=FULL_REFERENCE + args.no_reference)
+                      baselines=args.baselines, metrics=FULL_REFERENCE + args.no_reference,
+                      layout=args.layout, device=args.device, precision=args.precision)
     print(report.paths["markdown"].read_text(encoding="utf-8"))
     print(f"wrote {report.paths['csv']}, {report.paths['markdown']}, {report.paths['per_image']}")
     return 0
@@ -104,10 +108,11 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 def compare_command(args: argparse.Namespace) -> int:
     """Develop the files and save the comparison figure."""
-    from hdrisp.compare import compare_files
+    from hdrisp.evaluation.compare import compare_files
 
-    path = compare_files(args.raws, args.output, args.weights, random_weights=args.random_weights,
+    path = compare_files(args.raws, args.out, args.weights, random_weights=args.random_weights,
                          level=args.level, pynet_weights=args.pynet_weights,
-                         baselines=args.baselines, max_side=args.max_side or None)
+                         baselines=args.baselines, max_side=args.max_side or None,
+                         device=args.device, precision=args.precision)
     print(f"wrote {path}")
     return 0

@@ -46,7 +46,7 @@ def inspect_command(args: argparse.Namespace) -> int:
     """Inspect every file; report bad ones on stderr and return 2 if there were any."""
     from hdrisp.errors import HdrispError
     from hdrisp.raw import read_raw
-    from hdrisp.rawstats import raw_statistics
+    from hdrisp.raw.stats import raw_statistics
 
     reports = []
     failed = False
@@ -71,7 +71,7 @@ def _fmt(value: float) -> str:
 
 
 def format_report(stats: dict) -> str:
-    """Human-readable text for one :func:`hdrisp.rawstats.raw_statistics` dict."""
+    """Human-readable text for one :func:`hdrisp.raw.stats.raw_statistics` dict."""
     wb = stats["wb"]
     lines = [
         f"{stats['path']}",

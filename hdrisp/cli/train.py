@@ -10,6 +10,8 @@ import argparse
 import os
 from pathlib import Path
 
+from hdrisp.cli._options import add_data, add_out, add_runtime
+
 ORDER = 50
 
 
@@ -28,17 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="training config, e.g. configs/paper.yaml or configs/tiny.yaml")
     parser.add_argument("--levels", default=None, metavar="FROM:TO",
                         help="levels to train, e.g. 4:0 (default: every level of the config)")
-    parser.add_argument("--data", type=Path, default=None, metavar="ROOT",
-                        help="paired dataset folder (overrides data.root)")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="run folder (default: runs/<config name>)")
+    add_data(parser, "paired dataset folder (overrides data.root)")
+    add_out(parser, "run folder (default: runs/<config name>)")
     parser.add_argument("--resume", action="store_true",
                         help="continue unfinished levels from their last.pt; skip finished ones")
     parser.add_argument("--init", type=Path, default=None, metavar="WEIGHTS",
                         help="weights for the first level trained (default: the previous "
                         "level's last.pt in the run folder; random at level 4)")
-    parser.add_argument("--device", default=None, metavar="DEVICE",
-                        help="auto, cpu, cuda or cuda:N (overrides runtime.device)")
+    add_runtime(parser, device_default=None, precision_default=None)
     parser.set_defaults(func=train_command)
 
 
@@ -48,7 +47,8 @@ def train_command(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     results = train_schedule(config, out=args.out, levels=args.levels, data_root=args.data,
-                             init=args.init, resume=args.resume, device=args.device)
+                             init=args.init, resume=args.resume, device=args.device,
+                             precision=args.precision)
     if int(os.environ.get("RANK", "0")) == 0:
         for level, result in results.items():
             psnr = result.validation.get("psnr")

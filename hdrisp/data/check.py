@@ -19,6 +19,7 @@ from PIL import Image
 
 from hdrisp.data.layout import RAW_SUFFIXES, Layout, get_layout, list_pairs, visible_files
 from hdrisp.errors import DatasetError, HdrispError
+from hdrisp.raw import read_raw
 
 MISSING_FOLDER = "missing folder"
 MISSING_TARGET = "missing target"
@@ -129,8 +130,6 @@ def _inspect_png_raw(path: Path, white_level: float) -> tuple[tuple | None, int 
 
 
 def _inspect_camera_raw(path: Path) -> tuple[tuple | None, int | None, list[Problem]]:
-    from hdrisp.raw import read_raw
-
     try:
         raw = read_raw(path)
     except HdrispError as exc:

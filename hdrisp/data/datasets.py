@@ -19,7 +19,6 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from hdrisp.bayer import normalize_legacy, pack, rggb_offset
 from hdrisp.data.augment import (
     Augmentation,
     apply_augmentation,
@@ -28,18 +27,18 @@ from hdrisp.data.augment import (
 )
 from hdrisp.data.layout import RAW_SUFFIXES, get_layout, list_pairs, sort_key
 from hdrisp.errors import DatasetError, HdrispError
+from hdrisp.models.pyramid import level_size
 from hdrisp.raw import RawImage, read_raw
+from hdrisp.raw.bayer import normalize_legacy, pack, rggb_offset
 
 NORMALIZATIONS = ("legacy", "levels")
 
 
 def target_size_for_level(side: int, level: int) -> int:
-    """Target side at pyramid ``level`` for a full-resolution ``side``: side × scale / 2,
-    scale = 1 / 2^(level − 1) (the authors' formula; 448 → 448, 224, 112, 56, 28)."""
-    if not 0 <= level <= 5:
-        raise DatasetError(f"level must lie in 0..5, got {level}")
-    scale = 1.0 / 2 ** (level - 1)
-    return int(side * scale / 2)
+    """Target side at pyramid ``level`` for a full-resolution (raw) ``side``: the network's
+    output side for the packed input of side/2 (:func:`hdrisp.models.pyramid.level_size`;
+    448 → 448, 224, 112, 56, 28)."""
+    return level_size(side // 2, level)
 
 
 def read_target(path: str | os.PathLike) -> np.ndarray:
@@ -102,6 +101,15 @@ class PairedRawDataset(Dataset):
 
     Items:
         ``(raw, target)``: float32 tensors 4×h×w (h = H/2) and 3×H'×W' (H' for the level).
+
+    Examples:
+        >>> import tempfile
+        >>> from hdrisp.synth import generate_dataset
+        >>> root = generate_dataset(tempfile.mkdtemp(), n_train=2, n_test=1, patch=64,
+        ...                         n_full=0, workers=1, progress=False)
+        >>> raw, target = PairedRawDataset(root, "train", level=1)[0]
+        >>> tuple(raw.shape), tuple(target.shape)       # level 1: target = packed size
+        ((4, 32, 32), (3, 32, 32))
     """
 
     def __init__(self, root: str | os.PathLike, split: str = "train", level: int = 0,

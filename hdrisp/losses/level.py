@@ -89,6 +89,13 @@ class LevelLoss(torch.nn.Module):
         perceptual_name: what the perceptual term is, for the run's records: the network and
             weights file, ``"off"`` (asked for or no weights under ``"auto"``) or ``"none"``
             (this level has no perceptual term).
+
+    Examples:
+        >>> import torch
+        >>> loss = LevelLoss(4)                  # level 4: MSE + 0.25·Hist
+        >>> terms = loss(torch.full((2, 3, 28, 28), 0.4), torch.full((2, 3, 28, 28), 0.5))
+        >>> sorted(terms), round(float(terms["mse"]), 4)
+        (['hist', 'loss', 'mse'], 0.01)
     """
 
     def __init__(self, level: int, schedule: str = "paper",

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torchvision.models import vgg19
 
 from hdrisp.errors import CheckpointError, ConfigError, WeightsUnavailableError
 
@@ -68,8 +69,6 @@ def _missing_message() -> str:
 
 def load_vgg19_features(path: str | os.PathLike) -> torch.nn.Sequential:
     """VGG-19 ``features[:36]`` (up to relu5_4) with the weights of ``path``, frozen, eval."""
-    from torchvision.models import vgg19
-
     path = Path(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

@@ -21,7 +21,7 @@ from hdrisp.models.blocks import (
     UpsampleConv,
 )
 from hdrisp.models.pynet import PyNET
-from hdrisp.models.pyramid import InputShapeError, PyramidNet
+from hdrisp.models.pyramid import LEVELS, PyramidNet, level_scale, level_size
 from hdrisp.models.rawtonemap import RawTonemapNet
 from hdrisp.models.summary import LevelSummary, format_summary, model_summary
 from hdrisp.models.weights import fill_reference_init, load_weights
@@ -37,6 +37,14 @@ def build(name: str, **kwargs) -> PyramidNet:
 
     Raises:
         ConfigError: unknown name, or keyword arguments the model does not take.
+
+    Examples:
+        >>> import torch
+        >>> net = build("rawtonemap", level=2).eval()
+        >>> with torch.no_grad():
+        ...     out = net(torch.rand(1, 4, 64, 64))   # packed B×4×H×W in [0, 1]
+        >>> tuple(out.shape)                           # level 2: half the packed size
+        (1, 3, 32, 32)
     """
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}")
@@ -55,7 +63,9 @@ __all__ = [
     "format_summary",
     "LevelSummary",
     "PyramidNet",
-    "InputShapeError",
+    "LEVELS",
+    "level_scale",
+    "level_size",
     "RawTonemapNet",
     "PyNET",
     "ConvLayer",

@@ -9,11 +9,36 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from hdrisp.errors import ConfigError, HdrispError
+from hdrisp.errors import ConfigError, InputShapeError
+
+LEVELS: tuple[int, ...] = (4, 3, 2, 1, 0)
+"""RawTonemapNet's levels, coarsest first: the one list of levels (PyNET adds a level 5)."""
 
 
-class InputShapeError(HdrispError, ValueError):
-    """A network input of the wrong rank, channel count or spatial size."""
+def level_scale(level: int) -> float:
+    """Output side over packed-input side at ``level``: 2^(1−level).
+
+    The one level→size rule of hdrisp (the authors' ``scale = 1/2^(L−1)`` applied to the
+    packed side): 2 at level 0 (full-resolution RGB, twice the packed input), 1 at level 1,
+    … 1/8 at level 4, 1/16 at PyNET's level 5.
+
+    Examples:
+        >>> [level_scale(level) for level in LEVELS]
+        [0.125, 0.25, 0.5, 1.0, 2.0]
+    """
+    if not 0 <= level <= 5:
+        raise ConfigError(f"level must lie in 0..5, got {level}")
+    return 2.0 ** (1 - level)
+
+
+def level_size(packed_side: int, level: int) -> int:
+    """Output side at ``level`` for a packed input side (rounded down, as the network pools).
+
+    Examples:
+        >>> [level_size(224, level) for level in LEVELS]   # a 448-pixel raw patch
+        [28, 56, 112, 224, 448]
+    """
+    return int(packed_side * level_scale(level))
 
 
 class PyramidNet(nn.Module):
@@ -48,9 +73,7 @@ class PyramidNet(nn.Module):
     @classmethod
     def output_size(cls, height: int, width: int, level: int) -> tuple[int, int]:
         """Spatial size of level ``level``'s output for a packed ``height×width`` input."""
-        if level >= 1:
-            return height >> (level - 1), width >> (level - 1)
-        return height * 2, width * 2
+        return level_size(height, level), level_size(width, level)
 
     def check_input(self, x: Tensor) -> None:
         """Raise :class:`InputShapeError` unless ``x`` is ``B×4×H×W`` with a usable H, W."""

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from hdrisp.models.blocks import CBAM, ECA, IEM, ConvLayer, ConvMultiBlock, SimAM, UpsampleConv
-from hdrisp.models.pyramid import PyramidNet
+from hdrisp.models.pyramid import LEVELS, PyramidNet
 
 IEM_KERNEL_SIZES = (3, 5, 7, 9)
 
@@ -41,7 +41,7 @@ class RawTonemapNet(PyramidNet):
             authors' default; without it the ``instance.*`` keys do not exist).
     """
 
-    LEVELS = (4, 3, 2, 1, 0)
+    LEVELS = LEVELS
     INPUT_MULTIPLE = 8
     MIN_INPUT_SIZE = 16  # level 4 (H/8) needs 2 pixels for its reflection padding
 

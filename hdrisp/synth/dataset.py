@@ -18,15 +18,21 @@ same arguments rebuild byte-identical files.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
+from tqdm.auto import tqdm
 
+from hdrisp import __version__
 from hdrisp.errors import DatasetError
+from hdrisp.raw import write_dng
 from hdrisp.synth.hdr_look import HDRLook, hdr_look
 from hdrisp.synth.sources import SOURCES, load_sources, random_view
 from hdrisp.synth.unprocess import (
@@ -104,17 +110,13 @@ def _sources(names: tuple[str, ...]) -> dict[str, np.ndarray]:
 
 
 def _write(path: Path, image: np.ndarray, params: list[int] | None = None) -> None:
-    import cv2
-
     if not cv2.imwrite(str(path), image, params or []):
         raise DatasetError("could not write the file", path)
 
 
 def _run_job(job: _Job) -> dict:
     """Generate pair ``job.index`` of ``job.split``, write its files, return its record."""
-    import cv2
 
-    from hdrisp.raw import write_dng
 
     rng = np.random.default_rng([job.seed, SPLIT_CODES[job.split], job.index])
     pair = synthesize_pair(rng, _sources(job.sources), job.size, job.black_level,
@@ -143,25 +145,18 @@ def _run_job(job: _Job) -> dict:
 
 
 def _init_worker(names: tuple[str, ...], images: dict[str, np.ndarray]) -> None:
-    import cv2
-
     cv2.setNumThreads(1)  # one process per core; no oversubscription
     _SOURCE_CACHE[names] = images  # decoded once, in the parent
 
 
 def _run_all(jobs: list[_Job], workers: int, progress: bool,
              images: dict[str, np.ndarray]) -> Iterator[dict]:
-    from tqdm.auto import tqdm
-
     bar = tqdm(total=len(jobs), desc="synthetic pairs", unit="pair", disable=not progress)
     if workers <= 1:
         for job in jobs:
             yield _run_job(job)
             bar.update()
     else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
         if "forkserver" in mp.get_all_start_methods():  # safe with threads, and quick
             context = mp.get_context("forkserver")
             context.set_forkserver_preload(["hdrisp.synth.dataset", "cv2"])
@@ -289,8 +284,6 @@ def dataset_parameters(n_train: int, n_test: int, patch: int, seed: int, n_full:
 
 
 def _software() -> dict:
-    import cv2
 
-    from hdrisp import __version__
 
     return {"hdrisp": __version__, "numpy": np.__version__, "opencv": cv2.__version__}

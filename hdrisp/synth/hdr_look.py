@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import cv2
 import numpy as np
 
-from hdrisp.color import linear_to_srgb
-from hdrisp.errors import HdrispError
+from hdrisp.errors import InputShapeError
+from hdrisp.raw.color import linear_to_srgb, to_uint8
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709 weights
 
@@ -63,8 +64,7 @@ class HDRLook:
 _LUT_SIZE = 1 << 16
 # 8-bit sRGB code of each linear value k / (_LUT_SIZE − 1): fine enough that the table's
 # own rounding stays below a tenth of a code value even in the steep deep shadows
-_SRGB8_LUT = np.rint(
-    linear_to_srgb(np.linspace(0.0, 1.0, _LUT_SIZE)) * 255.0).astype(np.uint8)
+_SRGB8_LUT = to_uint8(linear_to_srgb(np.linspace(0.0, 1.0, _LUT_SIZE)))
 
 
 def exposure_brackets(linear: np.ndarray, evs: tuple[float, ...]) -> list[np.ndarray]:
@@ -72,8 +72,6 @@ def exposure_brackets(linear: np.ndarray, evs: tuple[float, ...]) -> list[np.nda
 
     Each is ``round(255·srgb(clip(linear·2^ev, 0, 1)))``, read from a 65536-entry table.
     """
-    import cv2
-
     image = np.ascontiguousarray(linear, dtype=np.float32)
     flat = image.reshape(image.shape[0], -1)  # one channel, so a scalar scales every value
     brackets = []
@@ -86,15 +84,11 @@ def exposure_brackets(linear: np.ndarray, evs: tuple[float, ...]) -> list[np.nda
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
     """float32 H×W Rec. 709 weighted sum of an H×W×3 image's channels."""
-    import cv2
-
     return cv2.transform(rgb, _LUMA[None, :]).reshape(rgb.shape[:2])
 
 
 def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur of about ``sigma`` pixels, done at half resolution (5× faster)."""
-    import cv2
-
     h, w = image.shape[:2]
     if min(h, w) < 8 or sigma < 2:
         return cv2.GaussianBlur(image, (0, 0), sigma)
@@ -112,12 +106,10 @@ def hdr_look(linear: np.ndarray, look: HDRLook | None = None) -> np.ndarray:
     Returns:
         uint8 H×W×3 sRGB-encoded RGB.
     """
-    import cv2
-
     look = look or HDRLook()
     image = np.ascontiguousarray(linear, dtype=np.float32)
     if image.ndim != 3 or image.shape[2] != 3:
-        raise HdrispError(f"hdr_look needs an H×W×3 image, got shape {image.shape}")
+        raise InputShapeError(f"hdr_look needs an H×W×3 image, got shape {image.shape}")
     merge = cv2.createMergeMertens(look.contrast_weight, look.saturation_weight,
                                    look.exposure_weight)
     fused = merge.process(exposure_brackets(image, look.evs))  # float32, about [0, 1]

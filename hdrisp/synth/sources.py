@@ -13,7 +13,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
+import skimage.data
+from matplotlib import cbook
 
 from hdrisp.errors import DatasetError
 
@@ -30,8 +33,6 @@ class SourcePhoto:
 
 def _skimage(name: str, index: int | None = None) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        import skimage.data
-
         image = getattr(skimage.data, name)()
         return image[index] if index is not None else image
 
@@ -40,9 +41,6 @@ def _skimage(name: str, index: int | None = None) -> Callable[[], np.ndarray]:
 
 def _matplotlib(filename: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        import cv2
-        from matplotlib import cbook
-
         path = cbook.get_sample_data(filename, asfileobj=False)
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
@@ -164,8 +162,6 @@ def render_view(source: np.ndarray, view: dict, size: tuple[int, int]) -> np.nda
     ``rot90·90° + tilt``, scale, then translate to ``center_yx``. Reductions below 0.75 use
     a pre-reduced (area-averaged) copy of the source to avoid aliasing.
     """
-    import cv2
-
     h, w = size
     scale = view["scale"]
     cy, cx = view["center_yx"]

@@ -7,7 +7,7 @@ a :class:`SensorParams`, so each pair's manifest holds all of them.
 Stages and their ranges (``U`` uniform, ``logU`` log-uniform):
 
 1. **Inverse tone curve**: the inverse of the smoothstep curve ``3x² − 2x³``.
-2. **Inverse sRGB gamma**: the IEC 61966-2-1 curve (:func:`hdrisp.color.srgb_to_linear`).
+2. **Inverse sRGB gamma**: the IEC 61966-2-1 curve (:func:`hdrisp.raw.color.srgb_to_linear`).
 3. **Highlight expansion** (scene radiance above display white): each channel value ``v``
    becomes ``v·(1 + (g − 1)·t²)``, ``t = clip((v − 0.6)/0.4, 0, 1)``, with
    ``g ~ U(1.0, 2.0)``; diffuse white 1.0 thus becomes ``g``. Steps 1-3 give the *scene*
@@ -38,9 +38,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import cv2
 import numpy as np
 
-from hdrisp.color import srgb_to_linear
+from hdrisp.raw.color import srgb_to_linear
 
 HIGHLIGHT_GAIN_RANGE = (1.0, 2.0)
 HIGHLIGHT_KNEE = 0.6
@@ -150,8 +151,6 @@ def srgb8_to_scene(srgb: np.ndarray, params: SensorParams) -> np.ndarray:
 
 def scene_to_camera(scene: np.ndarray, params: SensorParams) -> np.ndarray:
     """Linear scene H×W×3 → clean camera RGB H×W×3 (stages 4-6), in signal-range units."""
-    import cv2
-
     gains = np.array([1.0 / params.wb[0], 1.0, 1.0 / params.wb[2]]) * params.exposure
     matrix = gains[:, None] * np.asarray(params.cam_from_srgb, dtype=np.float64)
     return cv2.transform(np.ascontiguousarray(scene, dtype=np.float32), matrix)

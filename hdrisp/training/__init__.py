@@ -4,10 +4,21 @@
   :func:`train_level` trains one. Both take a :class:`TrainConfig` (:func:`load_config` reads
   ``configs/*.yaml``).
 - Checkpoints (:mod:`.checkpoint`) are written atomically and resume a level exactly.
-- :mod:`.distributed` handles torchrun/DDP, mixed precision and determinism; :mod:`.feed` the
-  reproducible, resumable sample order; :mod:`.logs` the CSV/TensorBoard logs and figures.
+- :mod:`.batch` is what happens to one batch (the step and its guards, validation);
+  :mod:`.level_run` one level (set-up, resume, the loop); :mod:`.components` what a level is
+  built from (model, loss, data); :mod:`.distributed` torchrun/DDP; :mod:`.logs` the
+  CSV/TensorBoard logs and figures. Device and precision come from :mod:`hdrisp.runtime`, the
+  reproducible sample order from :mod:`hdrisp.data.samplers`.
+
+Examples:
+    >>> from hdrisp.training import load_config
+    >>> from hdrisp.tutorial import config_file
+    >>> config = load_config(config_file("tiny"))
+    >>> [row.level for row in config.levels]
+    [4, 3, 2, 1, 0]
 """
 
+from hdrisp.errors import TrainingError
 from hdrisp.training.checkpoint import load_checkpoint, save_checkpoint
 from hdrisp.training.config import (
     LevelSchedule,
@@ -16,8 +27,7 @@ from hdrisp.training.config import (
     replace,
     with_steps,
 )
-from hdrisp.training.guards import TrainingError
-from hdrisp.training.loop import LevelResult, parse_levels, train_level, train_schedule
+from hdrisp.training.schedule import LevelResult, parse_levels, train_level, train_schedule
 
 __all__ = [
     "LevelResult", "LevelSchedule", "TrainConfig", "TrainingError", "load_checkpoint",

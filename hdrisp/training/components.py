@@ -10,10 +10,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from hdrisp.data import PairedRawDataset
+from hdrisp.data.samplers import EpochSampler, PatchPairs, collate_pairs
 from hdrisp.errors import ConfigError
+from hdrisp.losses import LevelLoss
+from hdrisp.models import build
+from hdrisp.runtime import Runtime
+from hdrisp.synth import ensure_default_dataset
 from hdrisp.training.config import TrainConfig
-from hdrisp.training.distributed import Runtime
-from hdrisp.training.feed import EpochSampler, PatchPairs, collate_pairs
 
 
 def resolve_data_root(config: TrainConfig, data_root: str | os.PathLike | None = None) -> Path:
@@ -22,22 +26,16 @@ def resolve_data_root(config: TrainConfig, data_root: str | os.PathLike | None =
     root = data_root if data_root is not None else config.data.root
     if root is not None:
         return Path(root)
-    from hdrisp.synth import ensure_default_dataset
-
     return Path(ensure_default_dataset())
 
 
 def build_model(config: TrainConfig, level: int) -> nn.Module:
     """The configured network, set to ``level`` (parameters from the current torch seed)."""
-    from hdrisp.models import build
-
     return build(config.model.name, level=level, instance_norm=config.model.instance_norm)
 
 
 def build_loss(config: TrainConfig, level: int) -> nn.Module:
     """The level's total loss (``hdrisp.losses.LevelLoss``) with the level's weight overrides."""
-    from hdrisp.losses import LevelLoss
-
     row = config.schedule(level)
     return LevelLoss(level, schedule=config.loss.schedule, weights=row.weights,
                      perceptual=config.loss.perceptual, vgg_weights=config.loss.vgg_weights)
@@ -45,8 +43,6 @@ def build_loss(config: TrainConfig, level: int) -> nn.Module:
 
 def _paired(root: Path, split: str, level: int, config: TrainConfig, *, augment: bool,
             patch: int | None, limit: int | None):
-    from hdrisp.data import PairedRawDataset
-
     cls = _cached_dataset_class() if config.data.cache else PairedRawDataset
     return cls(root, split, level, layout=config.data.layout, augment=augment, patch=patch,
                limit=limit)
@@ -55,8 +51,6 @@ def _paired(root: Path, split: str, level: int, config: TrainConfig, *, augment:
 @functools.cache
 def _cached_dataset_class() -> type:
     """``PairedRawDataset`` that decodes each pair once and keeps it (``data.cache``)."""
-    from hdrisp.data import PairedRawDataset
-
     class CachedPairedRawDataset(PairedRawDataset):
         """Keeps the decoded (mosaic, target) of every pair read; crops and resizing still run
         per item, so augmentation is unchanged."""

@@ -20,8 +20,10 @@ from typing import Literal
 
 from hdrisp.config import from_dict, load_yaml, to_dict
 from hdrisp.errors import ConfigError
+from hdrisp.losses import TERMS
+from hdrisp.models.pyramid import LEVELS
+from hdrisp.runtime import RuntimeConfig
 
-LEVELS = (4, 3, 2, 1, 0)
 #: Raw-side patch sizes must be multiples of this: the packed input (half the raw side) must be
 #: divisible by 8 for the network, and crops are taken on that grid so that the level-4 target
 #: (1/16 of the raw side) is cut at whole pixels.
@@ -77,26 +79,6 @@ class OptimizerConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
     grad_clip: float | None = None
-
-
-@dataclass(frozen=True)
-class RuntimeConfig:
-    """Device and numerics.
-
-    ``amp``: ``"auto"`` = bf16 autocast on CUDA when supported, else fp16 with a GradScaler;
-    on the CPU bf16 when it has native bf16 instructions (AVX512-BF16/AMX), else off.
-    ``channels_last``: ``"auto"`` = on for CUDA and CPU. ``deterministic`` makes a
-    run repeatable bit for bit on the same machine (and exactly resumable); ``threads`` fixes
-    torch's CPU thread count (None leaves it).
-    """
-
-    device: str = "auto"
-    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
-    channels_last: Literal["auto", "on", "off"] = "auto"
-    cudnn_benchmark: bool = True
-    seed: int = 0
-    deterministic: bool = False
-    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -261,8 +243,6 @@ def _level_problem(row: LevelSchedule, key: str) -> str | None:
 
 
 def _loss_terms() -> tuple[str, ...]:
-    from hdrisp.losses import TERMS
-
     return TERMS
 
 

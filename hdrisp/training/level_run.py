@@ -24,9 +24,15 @@ from pathlib import Path
 
 import torch
 import yaml
+from tqdm.auto import tqdm
 
 from hdrisp.config import save_yaml
+from hdrisp.errors import TrainingError
+from hdrisp.models import load_weights
+from hdrisp.models.weights import check_state_dict
+from hdrisp.runtime import Runtime, seed_everything
 from hdrisp.training import components
+from hdrisp.training.batch import StepContext, StopRequest, train_step, validate
 from hdrisp.training.checkpoint import (
     load_checkpoint,
     remove_stale_temporaries,
@@ -34,24 +40,8 @@ from hdrisp.training.checkpoint import (
     save_checkpoint,
 )
 from hdrisp.training.config import TrainConfig, config_to_dict, replace
-from hdrisp.training.distributed import (
-    Runtime,
-    barrier,
-    broadcast_flag,
-    mean_over_ranks,
-    seed_everything,
-    wrap_model,
-)
-from hdrisp.training.guards import (
-    StopRequest,
-    TrainingError,
-    is_out_of_memory,
-    nonfinite_error,
-    out_of_memory_error,
-)
+from hdrisp.training.distributed import barrier, broadcast_flag, wrap_model
 from hdrisp.training.logs import TRAIN_CSV, VAL_CSV, CsvLog, TensorBoard, plot_loss_curves
-from hdrisp.training.step import training_step
-from hdrisp.training.validate import validate
 
 Callback = Callable[[str, dict], None]
 """``callback(event, info)``: events ``"step"`` (level, epoch, step, terms, images_per_s),
@@ -142,13 +132,9 @@ class LevelRun:
         seed_everything(cfg.runtime.seed)
         model = components.build_model(cfg, self.level)
         if state is not None:
-            from hdrisp.models.weights import check_state_dict
-
             check_state_dict(model, state["model"], path=self.last)
             model.load_state_dict(state["model"])
         elif self.init is not None:
-            from hdrisp.models import load_weights
-
             load_weights(model, self.init)
         model.to(rt.device)
         if rt.channels_last:
@@ -181,8 +167,6 @@ class LevelRun:
         if rt.is_main:
             self._prepare_folder(fresh=state is None)
         self.tb = TensorBoard(self.dir / "tb", cfg.logging.tensorboard, enabled=rt.is_main)
-        from tqdm.auto import tqdm
-
         self.bar = tqdm(total=self.total_steps, initial=self.step, desc=f"level {self.level}",
                         unit="step", dynamic_ncols=True,
                         disable=not (rt.is_main and cfg.logging.progress))
@@ -203,7 +187,7 @@ class LevelRun:
             "batch_per_process": self.row.batch // self.rt.world_size,
             "processes": self.rt.world_size, "steps": self.total_steps,
             "steps_per_epoch": self.steps_per_epoch, "lr": self.config.lr(self.level),
-            "patch": self.row.patch, "device": str(self.rt.device), "amp": self.rt.amp_name,
+            "patch": self.row.patch, "device": str(self.rt.device), "precision": self.rt.precision,
             "channels_last": self.rt.channels_last, "deterministic": self.rt.deterministic,
             "loss": {"schedule": self.config.loss.schedule,
                      "weights": dict(getattr(self.loss_fn, "weights", {}) or {}),
@@ -222,7 +206,14 @@ class LevelRun:
             self.sampler.set_start(self.step_in_epoch * local_batch)
             tick = time.perf_counter()
             for raw, target in self.loader:
-                terms = self._guarded_step(raw, target)
+                terms = train_step(
+                    self.model, self.loss_fn, self.optimizer, self.scaler, rt, raw, target,
+                    grad_clip=self.config.optimizer.grad_clip,
+                    context=StepContext(
+                        level=self.level, step=self.step + 1, batch=self.row.batch,
+                        batch_key=f"{self.row_key}.batch", last_step=self.last_saved_step,
+                        last_checkpoint=None if self.last_saved_step is None
+                        else str(self.last)))
                 self.step += 1
                 self.step_in_epoch += 1
                 now = time.perf_counter()
@@ -252,25 +243,6 @@ class LevelRun:
                 if epoch_done or level_done:
                     break
         self._finish()
-
-    def _guarded_step(self, raw: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
-        try:
-            return self._step(raw, target)
-        except Exception as exc:
-            if is_out_of_memory(exc):
-                raise out_of_memory_error(exc, self.level, self.row.batch,
-                                          f"{self.row_key}.batch", self.rt.device,
-                                          self.rt.world_size) from None
-            raise
-
-    def _step(self, raw: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
-        values, finite = training_step(self.model, self.loss_fn, self.optimizer, self.scaler,
-                                       self.rt, raw, target, self.config.optimizer.grad_clip)
-        if not finite:
-            raise nonfinite_error(self.level, self.step + 1, values,
-                                  str(self.last) if self.last_saved_step is not None else None,
-                                  self.last_saved_step)
-        return mean_over_ranks(values, self.rt)
 
     # ----------------------------------------------------------------- bookkeeping
     def _log_step(self, terms: dict[str, float], images_per_s: float, rate: float) -> None:

@@ -19,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from PIL import Image
 
 from hdrisp.errors import ConfigError
+from hdrisp.raw.color import to_uint8
 
 TRAIN_CSV = "train_log.csv"
 VAL_CSV = "val_log.csv"
@@ -109,17 +112,9 @@ class TensorBoard:
             self.writer.close()
 
 
-def to_uint8_image(img: torch.Tensor) -> np.ndarray:
-    """A 3×H×W tensor in [0, 1] as an H×W×3 uint8 array."""
-    arr = img.detach().float().clamp(0, 1).mul(255).round().byte().cpu().numpy()
-    return np.ascontiguousarray(arr.transpose(1, 2, 0))
-
-
 def save_side_by_side(path: str | os.PathLike, pred: torch.Tensor, target: torch.Tensor) -> Path:
     """Write prediction | target (each 3×H×W in [0, 1]) as one PNG with a 4-pixel gap."""
-    from PIL import Image
-
-    a, b = to_uint8_image(pred), to_uint8_image(target)
+    a, b = (to_uint8(x.detach().float().permute(1, 2, 0).cpu().numpy()) for x in (pred, target))
     gap = np.full((a.shape[0], 4, 3), 255, np.uint8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,12 +128,6 @@ def plot_loss_curves(level_dir: str | os.PathLike, level: int) -> Path | None:
     Left: every training loss term against step (raw, and a moving average). Right: the
     validation PSNR against step.
     """
-    import matplotlib
-
-    if "MPLBACKEND" not in os.environ:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     level_dir = Path(level_dir)
     train_path, val_path = level_dir / TRAIN_CSV, level_dir / VAL_CSV
     if not train_path.is_file():
@@ -149,7 +138,8 @@ def plot_loss_curves(level_dir: str | os.PathLike, level: int) -> Path | None:
     skip = {"step", "epoch", "lr", "images_per_s", "seconds"}
     terms = [k for k in rows[0] if k not in skip]
     steps = np.array([float(r["step"]) for r in rows])
-    fig, (ax, ax_val) = plt.subplots(1, 2, figsize=(11, 4))
+    fig = Figure(figsize=(11, 4))  # no pyplot: works under any backend, opens no window
+    ax, ax_val = fig.subplots(1, 2)
     for term in terms:
         values = np.array([float(r[term]) if r[term] not in ("", None) else np.nan
                            for r in rows])
@@ -174,9 +164,8 @@ def plot_loss_curves(level_dir: str | os.PathLike, level: int) -> Path | None:
     fig.tight_layout()
     out = level_dir / "loss_curves.png"
     fig.savefig(out, dpi=100)
-    plt.close(fig)
     return out
 
 
 __all__ = ["CsvLog", "TensorBoard", "plot_loss_curves", "read_csv", "save_side_by_side",
-           "to_uint8_image"]
+           ]

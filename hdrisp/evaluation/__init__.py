@@ -1,0 +1,26 @@
+"""Scoring developed images: metrics, the evaluation report, the paper-style comparison figure.
+
+- :mod:`hdrisp.evaluation.metrics` — PSNR, SSIM, MS-SSIM, CIEDE2000, the RGB-uv histogram
+  distance (the loss's own maths) and no-reference scores; :func:`~metrics.get_metric`.
+- :mod:`hdrisp.evaluation.report` — :func:`evaluate` runs the network, PyNET and every
+  classical baseline over a split and writes the tables; :func:`load_model`,
+  :func:`develop_methods`.
+- :mod:`hdrisp.evaluation.compare` — :func:`comparison_figure` and :func:`compare_files`.
+"""
+
+from hdrisp.evaluation.compare import compare_files, comparison_figure, save_figure
+from hdrisp.evaluation.report import (
+    EvaluationReport,
+    develop_methods,
+    evaluate,
+    load_model,
+    markdown_table,
+    model_label,
+    run_model,
+    write_tables,
+)
+
+__all__ = [
+    "EvaluationReport", "compare_files", "comparison_figure", "develop_methods", "evaluate",
+    "load_model", "markdown_table", "model_label", "run_model", "save_figure", "write_tables",
+]

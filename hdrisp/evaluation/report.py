@@ -1,0 +1,364 @@
+"""Evaluate methods on a paired test split: the network, PyNET, and the classical baselines.
+
+:func:`evaluate` runs every method on every pair of a split, scores each result
+against its target with every full-reference metric of :mod:`hdrisp.evaluation.metrics`,
+and writes the tables (``metrics.csv``, ``metrics.md``, ``per_image.csv``).
+:func:`develop_methods` develops one mosaic with every method (used by the
+comparison figure).
+
+Every method's result is quantised to 8 bits before it is scored, as a user
+would save it; the targets are 8-bit already. The baselines develop the full
+mosaic and are resized (area interpolation) to the target's size when the model
+is evaluated at a level below full resolution.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from hdrisp import isp
+from hdrisp.data import PairedRawDataset
+from hdrisp.errors import (
+    BaselineUnavailable,
+    ConfigError,
+    DatasetError,
+    MetricNotApplicable,
+    OutputError,
+    output_error,
+)
+from hdrisp.evaluation.metrics import FULL_REFERENCE, METRICS, get_metric
+from hdrisp.inference.tiling import tiled_forward
+from hdrisp.models import build, load_weights
+from hdrisp.raw import pack, to_uint8
+from hdrisp.runtime import Runtime
+
+MODEL_LABELS = {"rawtonemap": "RawTonemapNet", "pynet": "PyNET"}
+
+
+def load_model(name: str, level: int, weights: str | os.PathLike | None = None, *,
+               random_weights: bool = False, seed: int = 0) -> torch.nn.Module:
+    """Build ``name`` ("rawtonemap" or "pynet") at ``level`` in eval mode, with weights.
+
+    Args:
+        weights: a checkpoint or state-dict file; required unless ``random_weights``.
+        random_weights: use a seeded random initialisation instead (shows the plumbing).
+
+    Raises:
+        ConfigError: neither weights nor random_weights; CheckpointError for a bad file.
+    """
+    if weights is None and not random_weights:
+        raise ConfigError(f"{MODEL_LABELS.get(name, name)} needs a weights file "
+                          "(--weights), or --random-weights to show the plumbing")
+    torch.manual_seed(seed)
+    model = build(name, level=level)
+    if weights is not None:
+        load_weights(model, weights)
+    return model.eval()
+
+
+def model_label(name: str, level: int, weights: str | os.PathLike | None) -> str:
+    """Table name of a model run, e.g. ``RawTonemapNet L0 (random weights)``."""
+    source = Path(weights).name if weights is not None else "random weights"
+    return f"{MODEL_LABELS.get(name, name)} L{level} ({source})"
+
+
+def run_model(model: torch.nn.Module, packed: torch.Tensor,
+              runtime: Runtime | None = None) -> np.ndarray:
+    """One packed mosaic ``4×h×w`` (any h, w) through a pyramid network → float32 H×W×3.
+
+    Uses :func:`hdrisp.inference.tiling.tiled_forward`, which pads the input to the network's
+    multiple, tiles large frames and crops the output back. ``runtime`` gives the device and
+    precision (default: the model's device, float32); the model must already be on that device.
+    """
+    align = getattr(model, "INPUT_MULTIPLE", 8)
+    x = packed[None].float()
+    if runtime is not None:
+        x = x.to(runtime.device)
+    with torch.no_grad(), (runtime.autocast() if runtime is not None else nullcontext()):
+        out = tiled_forward(model, x, align=align)
+    return out[0].float().permute(1, 2, 0).clamp(0, 1).cpu().numpy().astype(np.float32)
+
+
+def _resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Area-resize an H×W×3 float image (no-op when the size already matches)."""
+    if img.shape[:2] == (height, width):
+        return img
+    return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def develop_methods(
+    mosaic: isp.LinearMosaic,
+    models: Mapping[str, torch.nn.Module] | None = None,
+    baselines: Sequence[str] = tuple(isp.BASELINES),
+    *,
+    packed: torch.Tensor | None = None,
+    skipped: dict[str, str] | None = None,
+    runtime: Runtime | None = None,
+) -> dict[str, np.ndarray]:
+    """Develop one mosaic with each model and baseline.
+
+    Args:
+        mosaic: the raw (RGGB phase for the models).
+        models: label → network; fed ``packed`` or, when None, the packed ``mosaic``.
+        baselines: names in :data:`hdrisp.isp.BASELINES`.
+        packed: the network input 4×h×w (the dataset's own scaling), if it differs from
+            the packed ``mosaic``.
+        skipped: filled with ``name → reason`` for baselines that cannot run on this input.
+        runtime: device and precision of the networks (see :func:`run_model`).
+
+    Returns:
+        label → float32 H×W×3 sRGB in [0, 1] (models at their level's size, baselines at
+        the mosaic's size), in the order models then baselines.
+    """
+    results: dict[str, np.ndarray] = {}
+    if models:
+        if packed is None:
+            packed = torch.from_numpy(pack(mosaic.data, mosaic.cfa))
+        for label, model in models.items():
+            results[label] = run_model(model, packed, runtime)
+    for name in baselines:
+        try:
+            results[name] = isp.run_baseline(name, mosaic, as_uint8=False)
+        except BaselineUnavailable as exc:
+            if skipped is not None:
+                skipped[name] = exc.problem
+    return results
+
+
+@dataclass
+class EvaluationReport:
+    """What :func:`evaluate` measured and where it wrote it.
+
+    Attributes:
+        summary: method → metric → mean over the images (NaN where not applicable).
+        seconds_per_image: method → mean develop time (this machine, CPU).
+        per_image: one row per (method, image): ``{"method", "index", metric: value}``.
+        n_images: pairs evaluated.
+        notes: sentences for the table's footnotes (skipped methods and metrics).
+        paths: "csv", "markdown", "per_image" → the files written.
+    """
+
+    summary: dict[str, dict[str, float]]
+    seconds_per_image: dict[str, float]
+    per_image: list[dict]
+    n_images: int
+    metrics: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+def _to_batch(img: np.ndarray) -> torch.Tensor:
+    """H×W×3 float in [0, 1] → 1×3×H×W, quantised to 8 bits."""
+    quantised = to_uint8(img).astype(np.float32) / 255.0
+    return torch.from_numpy(quantised).permute(2, 0, 1)[None]
+
+
+def evaluate(
+    data_root: str | os.PathLike,
+    weights: str | os.PathLike | None = None,
+    *,
+    random_weights: bool = False,
+    split: str = "test",
+    level: int = 0,
+    out_dir: str | os.PathLike = "runs/evaluation",
+    layout: str = "auto",
+    device: str = "cpu",
+    precision: str = "fp32",
+    pynet_weights: str | os.PathLike | None = None,
+    limit: int | None = None,
+    baselines: Sequence[str] = tuple(isp.BASELINES),
+    metrics: Sequence[str] = FULL_REFERENCE,
+    seed: int = 0,
+    progress: bool = True,
+) -> EvaluationReport:
+    """Score the network, PyNET (when its weights are given) and the baselines on a split.
+
+    Args:
+        data_root: a paired dataset (``hdrisp.data.PairedRawDataset``) in ``layout``
+            (``"auto"``, ``"paper"`` or ``"zurich"``).
+        weights: RawTonemapNet weights; or ``random_weights=True``.
+        split: "test" (or "train").
+        level: the network's level; targets are read at that level's size.
+        out_dir: where the tables are written (created).
+        pynet_weights: PyNET weights (e.g. the published ``pynet_level_0.pth``), optional.
+        limit: evaluate only the first ``limit`` pairs.
+        baselines: names from :data:`hdrisp.isp.BASELINES`.
+        metrics: names from :data:`~hdrisp.evaluation.metrics.METRICS`: every full-reference
+            metric by
+            default; no-reference ones (``"piqe"``, or ``"nima"``, ``"musiq"``, ``"liqe"``
+            with pyiqa) score each result on its own.
+        device, precision: where and how the networks run (:mod:`hdrisp.runtime`).
+        progress: show a tqdm progress bar.
+
+    Returns:
+        An :class:`EvaluationReport`; the tables are in ``report.paths``.
+    """
+    scorers = {name: get_metric(name) for name in metrics}
+    for name in baselines:
+        if name not in isp.BASELINES:
+            raise ConfigError(f"unknown baseline {name!r} (known: {', '.join(isp.BASELINES)})")
+    check_output_dir(out_dir)
+    runtime = Runtime.resolve(device, precision)
+    dataset = PairedRawDataset(data_root, split, level=level, layout=layout)
+    n_images = len(dataset) if limit is None else min(limit, len(dataset))
+    if n_images == 0:
+        raise DatasetError(f"the {split!r} split has no pairs to evaluate", data_root)
+
+    models = {model_label("rawtonemap", level, weights):
+              load_model("rawtonemap", level, weights, random_weights=random_weights, seed=seed)
+              .to(runtime.device)}
+    if pynet_weights is not None:
+        models[model_label("pynet", level, pynet_weights)] = load_model(
+            "pynet", level, pynet_weights).to(runtime.device)
+    methods = [*models, *baselines]
+
+    per_image: list[dict] = []
+    seconds = {m: 0.0 for m in methods}
+    skipped: dict[str, str] = {}
+    not_applicable: dict[str, str] = {}
+    for index in tqdm(range(n_images), desc=f"evaluate {split}", unit="pair", disable=not progress):
+        raw, target = dataset[index]
+        target_batch = target[None].float()
+        height, width = target.shape[-2:]
+        mosaic = isp.from_packed(raw.numpy())
+        for method in methods:
+            if method in skipped:
+                continue
+            start = time.perf_counter()
+            if method in models:
+                img = run_model(models[method], raw, runtime)
+                if img.shape[:2] != (height, width):
+                    raise DatasetError(
+                        f"{method} gives {img.shape[0]}×{img.shape[1]} images but the level-{level}"
+                        f" targets are {height}×{width}", data_root)
+            else:
+                try:
+                    img = _resize(isp.run_baseline(method, mosaic, as_uint8=False), height, width)
+                except BaselineUnavailable as exc:
+                    skipped[method] = exc.problem
+                    continue
+            seconds[method] += time.perf_counter() - start
+            row: dict = {"method": method, "index": index}
+            pred = _to_batch(img)
+            for name, metric in scorers.items():
+                inputs = (pred, target_batch) if metric.kind == "full-reference" else (pred,)
+                try:
+                    row[name] = metric.fn(*inputs)
+                except MetricNotApplicable as exc:
+                    not_applicable[name] = exc.problem
+                    row[name] = math.nan
+            per_image.append(row)
+
+    methods = [m for m in methods if m not in skipped]
+    summary = {m: {name: float(np.mean([r[name] for r in per_image if r["method"] == m]))
+                   for name in metrics} for m in methods}
+    notes = [f"{m}: not run ({why})." for m, why in skipped.items()]
+    notes += [f"{name}: n/a ({why})." for name, why in not_applicable.items()]
+    report = EvaluationReport(
+        summary=summary,
+        seconds_per_image={m: seconds[m] / n_images for m in methods},
+        per_image=per_image,
+        n_images=n_images,
+        metrics=tuple(metrics),
+        notes=notes,
+    )
+    title = (f"{n_images} {split} pairs of {Path(data_root).name}, level {level}"
+             f" (8-bit results; {runtime.device.type} {runtime.precision} timings)")
+    report.paths = write_tables(report, out_dir, title=title)
+    return report
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def check_output_dir(out_dir: str | os.PathLike) -> Path:
+    """Create ``out_dir`` (refusing a file in the way or a folder we cannot write into) before
+    any long work starts."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, out) from None
+    if not os.access(out, os.W_OK):
+        raise OutputError("cannot write into this folder (permission denied)", out)
+    return out
+
+
+_FORMATS = {"psnr": "{:.2f}", "delta_e2000": "{:.2f}", "piqe": "{:.2f}"}
+
+
+def _cell(name: str, value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return _FORMATS.get(name, "{:.4f}").format(value)
+
+
+def markdown_table(report: EvaluationReport, title: str | None = None) -> str:
+    """The summary as a Markdown table: one row per method, the best value per column bold."""
+    header = ["method", *(f"{n} {METRICS[n].arrow}" for n in report.metrics), "s/image"]
+    lines = [f"**{title}**", ""] if title else []
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    best: dict[str, float] = {}
+    for name in report.metrics:
+        values = [s[name] for s in report.summary.values() if not math.isnan(s[name])]
+        if values:
+            best[name] = max(values) if METRICS[name].higher_is_better else min(values)
+    for method, scores in report.summary.items():
+        cells = [method]
+        for name in report.metrics:
+            text = _cell(name, scores[name])
+            cells.append(f"**{text}**" if scores[name] == best.get(name) else text)
+        cells.append(f"{report.seconds_per_image[method]:.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    if report.notes:
+        lines += [""] + [f"- {note}" for note in report.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _csv_text(rows: list[dict], columns: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def write_tables(report: EvaluationReport, out_dir: str | os.PathLike,
+                 title: str | None = None) -> dict[str, Path]:
+    """Write ``metrics.csv`` (summary), ``metrics.md`` and ``per_image.csv`` into ``out_dir``."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, out) from None
+    metrics = list(report.metrics)
+    summary_rows = [{"method": m, "images": report.n_images, **scores,
+                     "seconds_per_image": report.seconds_per_image[m]}
+                    for m, scores in report.summary.items()]
+    paths = {"csv": out / "metrics.csv", "markdown": out / "metrics.md",
+             "per_image": out / "per_image.csv"}
+    _write_atomic(paths["csv"], _csv_text(
+        summary_rows, ["method", "images", *metrics, "seconds_per_image"]))
+    _write_atomic(paths["per_image"], _csv_text(report.per_image, ["method", "index", *metrics]))
+    _write_atomic(paths["markdown"], markdown_table(report, title))
+    return paths

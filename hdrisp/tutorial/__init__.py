@@ -1,0 +1,26 @@
+"""What the lessons share: notebook helpers, the notebook runner, figures and widgets.
+
+- :mod:`hdrisp.tutorial.helpers` — the lessons' parameters turned into a dataset, a device,
+  a run folder and its checkpoints (re-exported here).
+- :mod:`hdrisp.tutorial.runner` — execute the lessons with papermill (``hdrisp demo``).
+- :mod:`hdrisp.tutorial.widgets` — ipywidgets explorers (needs the ``notebooks`` extra).
+
+Nothing in the package imports this layer; the notebooks and the CLI do.
+"""
+
+from hdrisp.tutorial.helpers import (
+    config_file,
+    ensure_run,
+    env_flag,
+    finest_checkpoint,
+    level_checkpoints,
+    pick_device,
+    run_dir,
+    smoke_config,
+    synthetic_set,
+)
+
+__all__ = [
+    "config_file", "ensure_run", "env_flag", "finest_checkpoint", "level_checkpoints",
+    "pick_device", "run_dir", "smoke_config", "synthetic_set",
+]

@@ -1,0 +1,133 @@
+"""Small helpers the tutorial notebooks share (so no notebook keeps its own copy).
+
+The notebooks' ``parameters`` cell gives ``SMOKE``, ``DATA_DIR``, ``RUN_DIR`` and
+``DEVICE``; these functions turn them into a dataset folder, a torch device and a
+list of the files a run left behind.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from hdrisp.errors import CheckpointError, ConfigError
+from hdrisp.runtime import resolve_device
+from hdrisp.synth import ensure_default_dataset
+from hdrisp.training import load_config, replace, train_schedule
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """An environment variable read as a yes/no switch (1/true/yes/on, case-insensitive)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def synthetic_set(data_dir: str | os.PathLike | None = None, smoke: bool = False,
+                  progress: bool = True) -> Path:
+    """The default synthetic paired set, built on first use (see
+    :func:`hdrisp.synth.ensure_default_dataset`).
+
+    Args:
+        data_dir: the data folder holding the set (``synthetic/`` or, in smoke mode,
+            ``synthetic_smoke/`` inside it); None or "" for hdrisp's default data folder
+            (``$HDRISP_DATA_DIR`` or ``data/`` of the checkout).
+        smoke: the small set (48 + 12 pairs of 128×128) instead of the tutorial one.
+        progress: show a progress bar while building.
+
+    Returns:
+        The set's folder, in the paper's layout.
+    """
+    root = None
+    if data_dir:
+        root = Path(data_dir) / ("synthetic_smoke" if smoke else "synthetic")
+    return ensure_default_dataset(root, smoke=smoke, progress=progress)
+
+
+def _checkout() -> Path | None:
+    """The source checkout hdrisp runs from (None for an installed copy)."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def config_file(name: str) -> Path:
+    """``configs/<name>.yaml`` of the source checkout (``tiny``, ``paper``, ``paper_code``).
+
+    Raises:
+        ConfigError: there is no such file (or hdrisp is not run from a checkout).
+    """
+    base = _checkout() or Path.cwd()
+    path = base / "configs" / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError("no such training config; pass the path of a YAML config", path=path)
+    return path
+
+
+def run_dir(path: str | os.PathLike | None = None, smoke: bool = False) -> Path:
+    """Where a tutorial training run lives: ``path`` if given, else ``runs/tutorial`` (or
+    ``runs/tutorial_smoke``) of the source checkout, or of the working folder outside one."""
+    if path:
+        return Path(path)
+    base = _checkout() or Path.cwd()
+    return base / "runs" / ("tutorial_smoke" if smoke else "tutorial")
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """The notebooks' ``DEVICE`` parameter as a torch device (:func:`hdrisp.runtime.resolve_device`;
+    "" means auto)."""
+    return resolve_device(name or "auto")
+
+
+def level_checkpoints(run_dir: str | os.PathLike, name: str = "last.pt") -> dict[int, Path]:
+    """level → ``run_dir/level{L}/<name>`` for every level a staged run has written."""
+    run = Path(run_dir)
+    found = {}
+    for folder in sorted(run.glob("level[0-9]")):
+        path = folder / name
+        if path.is_file():
+            found[int(folder.name[len("level"):])] = path
+    return found
+
+
+def finest_checkpoint(run_dir: str | os.PathLike, name: str = "last.pt") -> tuple[int, Path]:
+    """(level, path) of the finest level (smallest number) a staged run has finished.
+
+    Raises:
+        CheckpointError: no ``level*/<name>`` under ``run_dir``.
+    """
+    found = level_checkpoints(run_dir, name)
+    if not found:
+        raise CheckpointError(f"no level*/{name} here: train first (notebook 03 or "
+                              "`hdrisp train`)", path=run_dir)
+    level = min(found)
+    return level, found[level]
+
+
+def smoke_config(config, steps: int = 2, batch: int = 2, patch: int = 64):
+    """``config`` shrunk to a few steps per level on small patches (smoke runs, CI).
+
+    Every level of ``config`` is kept; validation looks at two 64×64 crops.
+    """
+    return replace(config,
+                   levels=[{"level": row.level, "batch": batch, "steps": steps, "patch": patch}
+                           for row in config.levels],
+                   validation={"max_images": 2, "crop": patch, "batch": batch, "images": 1},
+                   checkpoint={"every_steps": 0})
+
+
+def ensure_run(run: str | os.PathLike, data_root: str | os.PathLike, device: str = "cpu",
+               progress: bool = True) -> tuple[int, Path]:
+    """(level, checkpoint) of the finest level trained in ``run``; when there is none, first
+    train ``configs/tiny.yaml`` in smoke form there (about a minute on a CPU).
+
+    The checkpoint is then a plumbing demonstration, not a useful model: notebook 03 (or
+    ``hdrisp train --config configs/tiny.yaml``) trains a real one.
+    """
+    if not level_checkpoints(run):
+        config = smoke_config(load_config(config_file("tiny")))
+        config = replace(config, logging={"progress": progress})
+        train_schedule(config, out=run, data_root=data_root, device=device, resume=True)
+    return finest_checkpoint(run)
