@@ -14,6 +14,8 @@ from typing import Literal
 
 import torch
 
+from hdrisp.errors import ConfigError, InputShapeError, check_same_shape
+
 Reduction = Literal["authors", "mean", "sum", "none"]
 
 #: δ under the square roots of the safe Hellinger form: √(h + δ). Changes the golden loss by
@@ -24,11 +26,9 @@ SAFE_TOTAL_DELTA = 1e-12
 
 
 def _check_pair(h_pred: torch.Tensor, h_target: torch.Tensor, name: str) -> None:
-    if h_pred.shape != h_target.shape:
-        raise ValueError(f"{name}: histograms differ in shape: {tuple(h_pred.shape)} vs "
-                         f"{tuple(h_target.shape)}")
+    check_same_shape(h_pred, h_target, name)
     if h_pred.ndim < 2:
-        raise ValueError(f"{name}: expected B×… histograms, got shape {tuple(h_pred.shape)}")
+        raise InputShapeError(f"{name}: expected B×… histograms, got shape {tuple(h_pred.shape)}")
 
 
 def _reduce(per_image: torch.Tensor, reduction: str, name: str) -> torch.Tensor:
@@ -38,7 +38,7 @@ def _reduce(per_image: torch.Tensor, reduction: str, name: str) -> torch.Tensor:
         return per_image.mean()
     if reduction == "sum":
         return per_image.sum()
-    raise ValueError(f"{name}: unknown reduction {reduction!r} (none, mean, sum)")
+    raise ConfigError(f"{name}: unknown reduction {reduction!r} (none, mean, sum)")
 
 
 def hellinger_distance(h_pred: torch.Tensor, h_target: torch.Tensor,
@@ -137,7 +137,7 @@ def wasserstein_marginals(h_pred: torch.Tensor, h_target: torch.Tensor,
     """
     _check_pair(h_pred, h_target, "wasserstein_marginals")
     if h_pred.ndim != 4:
-        raise ValueError(f"wasserstein_marginals: expected B×C×h×w, got {tuple(h_pred.shape)}")
+        raise InputShapeError(f"wasserstein_marginals: expected B×C×h×w, got {tuple(h_pred.shape)}")
     out = []
     for dim in (3, 2):   # sum over v → u-marginal; over u → v-marginal
         mp, mt = h_pred.sum(dim), h_target.sum(dim)                 # B×C×bins
