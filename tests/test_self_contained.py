@@ -73,8 +73,8 @@ def _run_sample(tmp_path: Path, ci: str | None) -> str:
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider",
-         "-p", "no:xdist", "-rA", "--continue-on-collection-errors", "-o", "addopts=", "--rootdir", str(tmp_path),
-         "-c", os.devnull, str(tmp_path)],
+         "-p", "no:xdist", "-rA", "--continue-on-collection-errors", "-o", "addopts=",
+         "--rootdir", str(tmp_path), "-c", os.devnull, str(tmp_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     return proc.stdout + proc.stderr
 
