@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hdrisp.errors import ConfigError, output_error
+from hdrisp.errors import ConfigError, check_output_dir, output_error
 from hdrisp.inference.tiling import (
     ALIGN,
     DEFAULT_BLEND,
@@ -208,8 +208,9 @@ def _compiled(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
 
 
 def write_image(path: Path, image: np.ndarray) -> Path:
-    """Write a uint8 H×W×3 image as PNG or JPEG (quality 95) by the suffix, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a uint8 H×W×3 image as PNG or JPEG (quality 95) by the suffix, atomically: a
+    failure (or Ctrl-C) leaves neither a partial image nor its temporary file."""
+    check_output_dir(path.parent)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     extra = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
     try:
@@ -218,6 +219,9 @@ def write_image(path: Path, image: np.ndarray) -> Path:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise output_error(exc, path) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
