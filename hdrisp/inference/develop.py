@@ -163,9 +163,10 @@ class Developer:
                      progress: Callable[[int, int], None] | None = None) -> Path:
         """Read a raw file, develop it, write ``out_dir/<stem>.<fmt>``; return that path.
 
-        The mosaic is normalised with the file's own black and white levels and packed
-        (an odd last row/column is dropped). Raises :class:`~hdrisp.errors.ConfigError`
-        subclasses naming the file for unreadable input.
+        The mosaic is normalised with the file's own black and white levels and packed in
+        RGGB phase: an odd last row/column is dropped, and a GRBG, GBRG or BGGR mosaic also
+        loses its first and last column, row, or both. Raises
+        :class:`~hdrisp.errors.RawFormatError` naming the file for unreadable input.
         """
         if fmt not in FORMATS:
             raise ConfigError(f"unknown image format {fmt!r}; expected one of {FORMATS}")
@@ -232,8 +233,10 @@ def develop_file(path: str | os.PathLike, model: nn.Module, out_dir: str | os.Pa
                  compile: bool | str = False) -> Path:
     """Develop one raw file into an 8-bit sRGB image (see :class:`Developer`).
 
-    Returns the written path ``out_dir/<stem>.png`` (or ``.jpg``); at level 0 the image
-    has the raw mosaic's size (an odd last row/column dropped).
+    Returns the written path ``out_dir/<stem>.png`` (or ``.jpg``). At level 0 an RGGB
+    mosaic's image has its size (an odd last row/column dropped); the other patterns are
+    first cut to RGGB phase, so a 1156×1734 mosaic gives 1156×1732 (GRBG), 1154×1734 (GBRG)
+    or 1154×1732 (BGGR).
     """
     developer = Developer(model, level=level, tile=tile, overlap=overlap, device=device,
                           precision=precision, compile=compile)
