@@ -4,7 +4,6 @@ config comments, and no pointer to a file that a user's clone does not have."""
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,11 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _user_facing_files() -> list[Path]:
     """Everything a user reads: the package, configs, notebooks, benchmarks and the docs."""
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.split()
-    keep = (".py", ".md", ".yaml", ".yml", ".ipynb", ".toml", "Makefile")
-    return [ROOT / name for name in tracked
-            if name.endswith(keep) and not name.startswith(("tests/", ".ci/"))]
+    files = [ROOT / name for name in ("README.md", "pyproject.toml", "Makefile",
+                                      "environment.yml", "data/README.md")]
+    for folder, patterns in (("hdrisp", ("*.py",)), ("configs", ("*.yaml",)),
+                             ("notebooks", ("*.py", "*.ipynb", "*.md")),
+                             ("benchmarks", ("*.py", "*.md"))):
+        files += [p for pattern in patterns for p in (ROOT / folder).rglob(pattern)
+                  if ".ipynb_checkpoints" not in p.parts]
+    return [p for p in files if p.is_file()]
 
 
 def test_no_user_facing_file_points_outside_the_clone() -> None:
