@@ -131,6 +131,7 @@ def check_output_dir(path: str | os.PathLike) -> Path:
         Traceback (most recent call last):
         ...
         hdrisp.errors.OutputError: .../taken: exists and is not a folder
+        >>> import shutil; shutil.rmtree(folder)
     """
     out = Path(path)
     if out.exists() and not out.is_dir():

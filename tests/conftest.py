@@ -107,10 +107,9 @@ def real_dng() -> Path:
     return _data_file(REAL_DNG.name)
 
 
-@pytest.fixture(scope="session")
-def real_raw_files(real_dng: Path) -> list[Path]:
-    """The DNG of ``tests/data`` and every extra raw of :func:`extra_raw_files` (a file with
-    the same bytes as one already listed is left out)."""
+def all_raw_files(real_dng: Path) -> list[Path]:
+    """``real_dng`` and every extra raw of :func:`extra_raw_files` (a file with the same bytes
+    as one already listed is left out)."""
     files, seen = [], set()
     for path in [real_dng, *extra_raw_files()]:
         digest = _digest(path)
@@ -118,6 +117,12 @@ def real_raw_files(real_dng: Path) -> list[Path]:
             seen.add(digest)
             files.append(path)
     return files
+
+
+@pytest.fixture(scope="session")
+def real_raw_files(real_dng: Path) -> list[Path]:
+    """The DNG of ``tests/data`` and the extra raws given to this run (never fewer than one)."""
+    return all_raw_files(real_dng)
 
 
 @pytest.fixture(scope="session")

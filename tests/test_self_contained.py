@@ -39,7 +39,7 @@ def test_real_raw_files_add_extra_raws_without_duplicates(tmp_path, monkeypatch)
     monkeypatch.setenv("HDRISP_EXTRA_RAWS", f"{extra}{os.pathsep}{tmp_path / 'absent'}")
     monkeypatch.setenv("HDRISP_SHARED", str(tmp_path / "no-shared"))
     assert conftest.extra_raw_files() == [extra / "copy.DNG", extra / "other.nef"]
-    files = conftest.real_raw_files.__wrapped__(REAL_DNG)
+    files = conftest.all_raw_files(REAL_DNG)
     assert files == [REAL_DNG, extra / "other.nef"]
     monkeypatch.delenv("HDRISP_EXTRA_RAWS")
     assert conftest.extra_raw_files() == []  # nothing extra: no skip, just the DNG
