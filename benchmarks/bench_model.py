@@ -18,7 +18,7 @@ Usage::
     python benchmarks/bench_model.py --size 512x768 --repeat 3   # a quick run
     python benchmarks/bench_model.py --variants plain tiled tiled-compile
 
-The frame is the real raw of ``../shared/raw`` when present (mirrored to the size),
+The frame is the real raw of ``tests/data`` (mirrored to the size) when present,
 otherwise a smooth synthetic mosaic; the weights follow the reference fill rule
 (``--weights FILE`` for a trained network). PSNR is of each variant's output
 against the plain forward's (it measures tiling and precision, not image quality).
@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_RAW = ROOT.parent / "shared" / "raw" / "canon550d_magiclantern_tinydng_colorchart.dng"
+REAL_RAW = ROOT / "tests" / "data" / "canon550d_magiclantern_tinydng_colorchart.dng"
 
 # name → (tiled, channels_last, precision, compile); the plain forward is the baseline.
 VARIANTS = {

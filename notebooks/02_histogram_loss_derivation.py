@@ -153,7 +153,7 @@ assert torch.allclose(shift[lit], torch.tensor(np.log(1.4), dtype=torch.float32)
 # %% [markdown]
 # ## 3 · The RGB-uv histogram, step by step
 #
-# The recipe of `TRAINING.md`, one line at a time:
+# The recipe of the authors' code (after HistoGAN), one line at a time:
 #
 # 1. clamp to [0, 1]; when a side is larger than 150, resize to 150×150 (bilinear) —
 #    the cost then no longer depends on the image size;

@@ -1,6 +1,6 @@
 """Torch datasets over paired raw/target folders and over full-resolution frames.
 
-Conventions (``TRAINING.md``): the raw input is the packed RGGB mosaic, 4×h×w with
+The authors' conventions: the raw input is the packed RGGB mosaic, 4×h×w with
 channels [B, Gb, R, Gr], divided by 1020 by default (the authors' 10-bit scaling, no black
 subtraction; ``normalization="levels"`` subtracts the black level and divides by
 white − black instead). The target is the 8-bit RGB picture divided by 255 and, for

@@ -1,6 +1,6 @@
 """HistoGAN's differentiable RGB-uv histogram (Afifi et al., CVPR 2021), exact and fast.
 
-The maths (``../shared/reference/TRAINING.md``): the image is clamped to [0, 1] and, when a
+The maths, as the authors' code computes it: the image is clamped to [0, 1] and, when a
 side is larger than ``size``, resized to ``size``×``size`` (bilinear, ``align_corners=False``).
 For every pixel and each projection c ∈ {R, G, B} with partners (c1, c2) = (G, B), (R, B),
 (R, G)::

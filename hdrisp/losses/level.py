@@ -1,4 +1,5 @@
-"""The total loss of each pyramid level, as TRAINING.md's schedule table states it.
+"""The total loss of each pyramid level, as the paper's training table and the authors' code
+state it.
 
 Two columns, both available by name:
 

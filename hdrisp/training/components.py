@@ -22,11 +22,12 @@ from hdrisp.training.config import TrainConfig
 
 def resolve_data_root(config: TrainConfig, data_root: str | os.PathLike | None = None) -> Path:
     """``data_root``, else ``config.data.root``, else the synthetic default set (built on first
-    use by :func:`hdrisp.synth.ensure_default_dataset`)."""
+    use by :func:`hdrisp.synth.ensure_default_dataset`, with a progress bar when
+    ``logging.progress``)."""
     root = data_root if data_root is not None else config.data.root
     if root is not None:
         return Path(root)
-    return Path(ensure_default_dataset())
+    return Path(ensure_default_dataset(progress=config.logging.progress))
 
 
 def build_model(config: TrainConfig, level: int) -> nn.Module:

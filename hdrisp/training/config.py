@@ -60,7 +60,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class LossConfig:
-    """Which column of TRAINING.md's table (``"paper"`` or the authors' ``"code"``), and the
+    """Which loss schedule: the paper's table (``"paper"``) or the authors' code (``"code"``); the
     perceptual term: ``"auto"`` (VGG-19 when its ImageNet weights are on this machine, else
     off), ``"vgg19"`` (error without them), ``"off"``, or the ``"efficientnet-lite0"``
     substitute. ``vgg_weights`` names a local VGG-19 weights file."""

@@ -264,7 +264,8 @@ class LevelRun:
             metrics = validate(self.model, self.val_loader, self.loss_fn, self.rt,
                                image_dir=self.dir / "val_images",
                                n_images=self.config.validation.images,
-                               tag=f"epoch{self.epoch:03d}_step{self.step:06d}")
+                               tag=f"epoch{self.epoch:03d}_step{self.step:06d}",
+                               progress=self.config.logging.progress)
             self.validation = metrics
             self.val_log.write({"epoch": self.epoch, "step": self.step, **metrics})
             self.tb.scalars("val", metrics, self.step)
