@@ -155,8 +155,8 @@ def test_develop_file_normalises_with_the_files_own_levels(tmp_path):
     mosaic = _mosaic(48, 64, seed=1)
     # the same scene stored with black 512 / white 4604 and four times the gain
     dng = write_dng(tmp_path / "b.dng", mosaic.astype(np.uint32) * 4 + 512, "RGGB", 512, 4604)
-    image = iio.imread(Developer(PackedPreview(), tile=16, overlap=8, device="cpu")
-                       .develop_file(dng, tmp_path))
+    image = iio.imread(Developer(PackedPreview(), tile=16, overlap=8, stats="tile",
+                                 device="cpu").develop_file(dng, tmp_path))
     red = np.round(mosaic[0::2, 0::2] / 1023 * 255)
     blue = np.round(mosaic[1::2, 1::2] / 1023 * 255)
     np.testing.assert_allclose(image[0::2, 0::2, 0], red, atol=1)
@@ -213,7 +213,8 @@ def test_compile_failure_falls_back_to_eager(monkeypatch):
         return fail
 
     monkeypatch.setattr(torch, "compile", broken)
-    developer = Developer(PackedPreview(), tile=16, overlap=8, device="cpu", compile=True)
+    developer = Developer(PackedPreview(), tile=16, overlap=8, stats="tile", device="cpu",
+                          compile=True)
     x = torch.rand(1, 4, 40, 24)
     with pytest.warns(UserWarning, match="no C\\+\\+ compiler"):
         out = developer.run(x)
@@ -231,8 +232,8 @@ def test_auto_compile_only_for_large_frames(monkeypatch):
 
     monkeypatch.setattr(develop, "_compiled", fake_compiled)
     monkeypatch.setattr(develop, "have_cxx_compiler", lambda: True)
-    developer = Developer(PackedPreview(), tile=32, overlap=8, device="cpu", compile="auto",
-                          on_compile=notes.append)
+    developer = Developer(PackedPreview(), tile=32, overlap=8, stats="tile", device="cpu",
+                          compile="auto", on_compile=notes.append)
     developer.run(torch.rand(1, 4, 40, 40))  # below COMPILE_MIN_PIXELS
     assert compiled == [] and notes == []
     monkeypatch.setattr(develop, "COMPILE_MIN_PIXELS", 40 * 60)
@@ -248,8 +249,9 @@ def test_compiled_model_matches_eager():
 
     x = torch.rand(1, 4, 48, 64, generator=torch.Generator().manual_seed(5))
     model = RawTonemapNet()
-    eager = Developer(model, tile=32, overlap=16, device="cpu", precision="fp32").run(x)
-    compiled = Developer(model, tile=32, overlap=16, device="cpu", precision="fp32",
+    eager = Developer(model, tile=32, overlap=16, stats="tile", device="cpu",
+                      precision="fp32").run(x)
+    compiled = Developer(model, tile=32, overlap=16, stats="tile", device="cpu", precision="fp32",
                          compile=True).run(x)
     torch.testing.assert_close(compiled, eager, rtol=0, atol=1e-5)
 
@@ -294,7 +296,32 @@ def test_cli_refuses_a_bad_tile(tmp_path, capsys):
 
 def test_cli_defaults_match_the_library():
     from hdrisp.cli import develop as cli_develop
+    from hdrisp.inference.develop import DEFAULT_STATS, STATS
     from hdrisp.inference.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
 
     assert (cli_develop.TILE_DEFAULT, cli_develop.OVERLAP_DEFAULT) == (DEFAULT_TILE,
                                                                        DEFAULT_OVERLAP)
+    assert cli_develop.STATS == STATS and cli_develop.STATS[0] == DEFAULT_STATS
+
+
+def test_cli_develops_several_files_with_one_bar_and_one_plan(tmp_path, capsys, monkeypatch):
+    import hdrisp.inference.framestats as framestats
+
+    plans = []
+    build_plan = framestats.FramePlan.__init__
+
+    def counting(self, *args, **kwargs):
+        plans.append(args)
+        build_plan(self, *args, **kwargs)
+
+    monkeypatch.setattr(framestats.FramePlan, "__init__", counting)
+    dngs = [str(write_dng(tmp_path / f"f{i}.dng", _mosaic(32 + 16 * i, 48, i), "RGGB", 0, 1023))
+            for i in range(3)]
+    status = main(["develop", *dngs, "-o", str(tmp_path / "out"), "--random-weights",
+                   "--tile", "16", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert len(plans) == 1  # traced and planned once, reused for every file and size
+    bars = [s for s in err.replace("\r", "\n").splitlines() if "|" in s]
+    assert bars and all(s.startswith("develop:") for s in bars)  # one bar, files and tiles
+    assert "100%" in bars[-1] and "3/3 f2.dng" in bars[-1]

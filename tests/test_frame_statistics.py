@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hdrisp.errors import ConfigError
+from hdrisp.inference.develop import Developer
 from hdrisp.inference.framestats import (
     FrameForward,
     FramePlan,
@@ -48,6 +50,18 @@ def test_frame_statistics_equal_the_untiled_forward(reference_net, size, tile, t
     assert max(len(g) for g in grids) == 16
     out = frame_forward(reference_net, x, tile, tiling=tiling, scale_tiles=scale_tiles)
     assert (out - _untiled(reference_net, x)).abs().max() <= 1e-4
+
+
+@pytest.mark.parametrize("level,size,tile", [(0, (37, 53), 16), (1, (40, 104), 16),
+                                             (2, (100, 124), 32), (4, (72, 48), 16)])
+def test_every_level_and_odd_frame_sizes(reference_net, level, size, tile):
+    # odd sizes are padded to a multiple of 8 exactly as the untiled develop pads them
+    net = fill_reference_init(RawTonemapNet(level=level), seed=2).eval()
+    x = torch.rand(1, 4, *size, generator=torch.Generator().manual_seed(level))
+    whole = Developer(net, level=level, tile=None, device="cpu", precision="fp32").run(x)
+    tiled = Developer(net, level=level, tile=tile, device="cpu", precision="fp32").run(x)
+    assert tiled.shape == whole.shape
+    assert (tiled - whole).abs().max() <= 1e-4
 
 
 def test_keeping_only_convolutions_gives_the_same_output(reference_net):
@@ -129,6 +143,9 @@ def test_unsupported_models_are_named():
 
     with pytest.raises(NotImplementedError, match="conv"):
         lower(Plain())
+    with pytest.raises(ConfigError, match="stats='tile'"):
+        Developer(Plain(), tile=32, device="cpu")
+    Developer(Plain(), tile=32, overlap=16, stats="tile", device="cpu")  # runs anything
 
 
 def test_plan_shape(reference_net):
@@ -138,3 +155,39 @@ def test_plan_shape(reference_net):
     # every frame tensor kept for a later pass is freed after its last reader
     kept = {id(n) for p in plan.passes for n in p.stores if n is not plan.input}
     assert kept == {id(n) for p in plan.passes for n in p.frees}
+
+
+def _exposure_task(batch: int, size: int, g: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """Packed frames of random exposure → the scene normalised by its mean: a global task."""
+    coarse = torch.rand(batch, 4, size // 8, size // 8, generator=g)
+    scene = F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
+    exposure = 0.1 + 0.8 * torch.rand(batch, 1, 1, 1, generator=g)
+    rgb = torch.stack([scene[:, 2], (scene[:, 1] + scene[:, 3]) / 2, scene[:, 0]], dim=1)
+    target = (0.45 * rgb / rgb.mean(dim=(1, 2, 3), keepdim=True)).clamp(0, 1)
+    return (scene * exposure).clamp(0, 1), F.interpolate(target, scale_factor=2)
+
+
+def test_a_briefly_trained_network_develops_as_untiled(tmp_path):
+    # trained for seconds towards a rendering that needs the frame's statistics (exposure
+    # normalisation); per-tile statistics would show; the frame's reproduce the network
+    torch.manual_seed(0)
+    net = RawTonemapNet()
+    g = torch.Generator().manual_seed(8)
+    optimizer = torch.optim.Adam(net.parameters(), lr=2e-3)
+    for _ in range(8):
+        x, y = _exposure_task(2, 32, g)
+        loss = F.l1_loss(net(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    net.eval()
+    x, _ = _exposure_task(1, 96, g)
+    whole = Developer(net, tile=None, device="cpu", precision="fp32").run(x)
+    assert whole.std() > 0.02  # the network has learnt a look, not a constant
+    frame = Developer(net, tile=32, device="cpu", precision="fp32").run(x)
+    per_tile = Developer(net, tile=32, overlap=16, stats="tile", device="cpu",
+                         precision="fp32").run(x)
+    assert _psnr(frame, whole) >= 40
+    assert _psnr(frame, whole) > _psnr(per_tile, whole) + 10
+    bf16 = Developer(net, tile=32, device="cpu", precision="bf16").run(x)
+    assert _psnr(bf16, whole) >= 40

@@ -12,10 +12,12 @@ from hdrisp.cli._options import add_out, add_runtime
 
 ORDER = 40
 
-# Kept equal to hdrisp.inference.tiling.DEFAULT_TILE / DEFAULT_OVERLAP (a test checks it); written
-# out here so that `hdrisp --help` does not import torch.
+# Kept equal to hdrisp.inference.tiling.DEFAULT_TILE / DEFAULT_OVERLAP and
+# hdrisp.inference.develop.STATS (a test checks it); written out here so that
+# `hdrisp --help` does not import torch.
 TILE_DEFAULT = 768
 OVERLAP_DEFAULT = 64
+STATS = ("frame", "tile")
 
 NO_WEIGHTS = ("no weights given: pass --weights FILE (a checkpoint written by `hdrisp train` "
               "or the authors' .pth state dict), or --random-weights to demo the plumbing "
@@ -41,18 +43,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="network (default rawtonemap, the paper's)")
     p.add_argument("--level", type=int, default=0,
                    help="pyramid level to output (0 = full resolution, default)")
+    p.add_argument("--stats", default=STATS[0], choices=STATS,
+                   help="frame (default): every global statistic of the network (instance "
+                        "norms, attention poolings, SimAM) is the whole frame's, computed in "
+                        "passes over the tiles: the image is the network's own untiled "
+                        "output. tile: each tile normalised by its own statistics and "
+                        "cross-faded with its neighbours (colour and contrast drift between "
+                        "regions; for comparisons, and for networks frame cannot run)")
     p.add_argument("--tile", type=int, default=TILE_DEFAULT,
-                   help=f"tile side in packed pixels, multiple of 8; 0 = whole frame at once "
-                        f"(needs ~4.5 KB of memory per packed pixel) (default {TILE_DEFAULT})")
+                   help=f"tile side in packed pixels, multiple of 8 (--stats frame: strips of "
+                        f"about tile² packed pixels); 0 = whole frame at once (needs ~4.5 KB "
+                        f"of memory per packed pixel) (default {TILE_DEFAULT})")
     p.add_argument("--overlap", type=int, default=OVERLAP_DEFAULT,
-                   help=f"overlap of neighbouring tiles in packed pixels (default "
-                        f"{OVERLAP_DEFAULT})")
+                   help=f"--stats tile: overlap of neighbouring tiles in packed pixels "
+                        f"(default {OVERLAP_DEFAULT})")
     add_runtime(p)
     p.add_argument("--compile", default="auto", choices=("auto", "on", "off"),
-                   help="torch.compile the network: tiles run ~2x faster; the first run "
-                        "compiles for about a minute (2-core CPU), later runs reuse the on-disk "
-                        "cache (~4 s). auto (default): for frames of 1 Mpx packed (4 MP raw) "
-                        "and more, when a C++ compiler is present")
+                   help="--stats tile and --tile 0: torch.compile the network (tiles run ~2x "
+                        "faster; the first run compiles for about a minute on a 2-core CPU, "
+                        "later runs reuse the on-disk cache). auto (default): for frames of "
+                        "1 Mpx packed (4 MP raw) and more, when a C++ compiler is present. "
+                        "--stats frame runs without compiling")
     p.add_argument("--format", default="png", choices=("png", "jpg"), dest="fmt",
                    help="output image format (default png)")
     p.set_defaults(func=_develop)
@@ -91,16 +102,24 @@ def _develop(args: argparse.Namespace) -> int:
     else:
         load_weights(model, args.weights)
     developer = Developer(model, level=args.level, tile=args.tile or None,
-                          overlap=args.overlap if args.tile else 0, device=args.device,
-                          precision=args.precision,
+                          overlap=args.overlap if args.tile else 0, stats=args.stats,
+                          device=args.device, precision=args.precision,
                           compile={"on": True, "off": False}.get(args.compile, "auto"),
                           on_compile=_compile_note)
-    for path in tqdm(args.inputs, desc="develop", unit="file", disable=len(args.inputs) < 2):
-        with tqdm(desc=path.name, unit="tile", leave=False) as bar:
+    count = len(args.inputs)
+    with tqdm(total=count, desc="develop", unit="file", bar_format=BAR_FORMAT) as bar:
+        for i, path in enumerate(args.inputs):
+            bar.set_postfix_str(f"{i + 1}/{count} {path.name}", refresh=False)
             written = developer.develop_file(path, args.out, args.fmt,
-                                             progress=_tile_progress(bar))
-        tqdm.write(str(written))
+                                             progress=_file_progress(bar, i))
+            bar.n = i + 1
+            bar.refresh()
+            tqdm.write(str(written))
     return 0
+
+
+# one bar for the whole command: files, and the tiles within each file, as a percentage
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]"
 
 
 def _compile_note(shape: tuple[int, int]) -> None:
@@ -110,10 +129,9 @@ def _compile_note(shape: tuple[int, int]) -> None:
                "the first time, seconds once cached; --compile off skips it)", file=sys.stderr)
 
 
-def _tile_progress(bar: Any) -> Callable[[int, int], None]:
-    """A ``progress(done, total)`` callback driving a tqdm bar."""
-    def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
+def _file_progress(bar: Any, index: int) -> Callable[[float, float], None]:
+    """A ``progress(done, total)`` callback moving ``bar`` through file ``index``."""
+    def update(done: float, total: float) -> None:
+        bar.n = index + (done / total if total else 1.0)
         bar.refresh()
     return update
