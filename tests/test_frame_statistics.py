@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import imageio.v3 as iio
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -22,6 +24,7 @@ from hdrisp.inference.framestats import (
     pass_tiles,
 )
 from hdrisp.models import PyNET, RawTonemapNet, fill_reference_init
+from hdrisp.raw import write_dng
 
 
 def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -191,3 +194,16 @@ def test_a_briefly_trained_network_develops_as_untiled(tmp_path):
     assert _psnr(frame, whole) > _psnr(per_tile, whole) + 10
     bf16 = Developer(net, tile=32, device="cpu", precision="bf16").run(x)
     assert _psnr(bf16, whole) >= 40
+
+
+@pytest.mark.parametrize("cfa", ["RGGB", "GRBG", "GBRG", "BGGR"])
+def test_every_cfa_phase_develops_as_untiled(reference_net, cfa, tmp_path):
+    # each phase crops the mosaic differently (odd packed sizes); the tiles must not care
+    rng = np.random.default_rng(9)
+    mosaic = np.kron(rng.uniform(0, 1023, (10, 13)), np.ones((8, 8)))[:77, :101]
+    mosaic = np.clip(mosaic + rng.normal(0, 20, mosaic.shape), 0, 1023).astype(np.uint16)
+    dng = write_dng(tmp_path / f"{cfa}.dng", mosaic, cfa, 0, 1023)
+    images = [iio.imread(Developer(reference_net, tile=tile, device="cpu", precision="fp32")
+                         .develop_file(dng, tmp_path / str(tile))) for tile in (None, 16)]
+    assert images[0].shape == images[1].shape
+    assert np.abs(images[0].astype(int) - images[1].astype(int)).max() <= 1
