@@ -20,13 +20,15 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from hdrisp import isp
+from hdrisp.data.normalization import file_normalization
 from hdrisp.errors import ConfigError, InputShapeError, OutputError, output_error
 from hdrisp.evaluation.report import develop_methods, load_model, model_label
-from hdrisp.raw import read_raw
+from hdrisp.raw import pack
 from hdrisp.runtime import Runtime
 
 Crop = tuple[int, int, int, int]  # (top, left, height, width) in pixels
@@ -218,10 +220,12 @@ def compare_files(
     names = tuple(isp.BASELINES) if baselines is None else tuple(baselines)
     scenes, titles = [], []
     for path in raw_paths:
-        mosaic = isp.to_rggb(isp.as_linear_mosaic(read_raw(path)))
+        rule = file_normalization(path)  # the rule training and develop follow
+        mosaic = isp.to_rggb(isp.as_linear_mosaic(rule.read(path)))
         if max_side:
             mosaic = isp.downscale(mosaic, math.ceil(max(mosaic.data.shape) / max_side))
-        images = develop_methods(mosaic, models, names, runtime=runtime)
+        packed = torch.from_numpy(pack(rule.from_unit(mosaic.data), mosaic.cfa))
+        images = develop_methods(mosaic, models, names, packed=packed, runtime=runtime)
         h, w = min(img.shape[:2] for img in images.values())
         scenes.append({label: _fit(img, h, w) for label, img in images.items()})
         titles.append(Path(path).name)

@@ -45,7 +45,12 @@ class DataConfig:
     ``root`` None means the synthetic default set (built on first use). ``train_limit`` uses
     the first N training pairs only. ``cache`` keeps every decoded pair in memory (about
     1.4 MB per 448×448 pair; worth it for short runs that revisit small data sets, with
-    ``workers: 0``).
+    ``workers: 0``). ``normalization``: ``auto`` reads the data set's own from its
+    ``dataset.json`` (the authors' ÷1020 ``legacy`` when it has none); ``legacy`` or
+    ``levels`` override its mode (:mod:`hdrisp.data.normalization`). ``transpose``: let
+    ``augment`` transpose crops, which swaps the two green photosites between the packed
+    Gb and Gr channels (:mod:`hdrisp.data.augment`); false keeps each green channel on its
+    own photosites.
     """
 
     root: str | None = None
@@ -53,6 +58,8 @@ class DataConfig:
     train_split: str = "train"
     val_split: str = "test"
     augment: bool = True
+    transpose: bool = True
+    normalization: Literal["auto", "legacy", "levels"] = "auto"
     workers: int = 0
     train_limit: int | None = None
     cache: bool = False

@@ -153,6 +153,7 @@ class LevelRun:
                                  weight_decay=cfg.optimizer.weight_decay)
         self.scaler = rt.grad_scaler()
         train_set = components.build_train_set(cfg, self.level, self.root)
+        self.normalization = getattr(train_set.base, "normalization", None)
         self.loader, self.sampler, self.steps_per_epoch = components.train_loader(
             train_set, cfg, self.level, rt)
         self.total_steps = self.row.steps or self.row.epochs * self.steps_per_epoch
@@ -193,7 +194,10 @@ class LevelRun:
                      "weights": dict(getattr(self.loss_fn, "weights", {}) or {}),
                      "perceptual": getattr(self.loss_fn, "perceptual_name", None)},
             "init": None if self.init is None else str(self.init),
-            "data": str(self.root), "torch": str(torch.__version__),
+            "data": str(self.root),
+            "normalization": None if self.normalization is None
+            else self.normalization.to_dict(),
+            "torch": str(torch.__version__),
         }
         (self.dir / "run_info.yaml").write_text(yaml.safe_dump(info, sort_keys=False))
 
