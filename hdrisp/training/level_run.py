@@ -142,6 +142,8 @@ class LevelRun:
         model.train()
         self.model = wrap_model(model, rt)
         self.loss_fn = components.build_loss(cfg, self.level).to(rt.device)
+        if rt.distributed and hasattr(self.loss_fn, "across_ranks"):
+            self.loss_fn.across_ranks = True  # every term as one process with the global batch
         if rt.is_main and cfg.loss.perceptual == "auto" \
                 and getattr(self.loss_fn, "perceptual_name", None) == "off":
             print(f"level {self.level}: no VGG-19 ImageNet weights on this machine, so the "
