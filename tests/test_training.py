@@ -327,6 +327,58 @@ def test_an_existing_run_needs_resume_and_a_finished_level_is_skipped(tiny_synth
         train_level(changed, 4, out=tmp_path, data_root=tiny_synthetic, resume=True)
 
 
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder``: its bytes and modification time."""
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_refusing_an_existing_run_changes_nothing_in_it(tiny_synthetic, tmp_path, capsys):
+    cfg = mini(levels=[{"level": 4, "batch": 2, "steps": 2, "patch": 64}])
+    out = tmp_path / "run"
+    train_schedule(cfg, out=out, data_root=tiny_synthetic)
+    (out / "level4" / ".last.pt.stale.tmp").write_bytes(b"left by a kill")
+    before = _snapshot(out)
+    changed = mini(levels=[{"level": 4, "batch": 2, "steps": 3, "patch": 64}],
+                   optimizer={"lr": 2e-3})
+    with pytest.raises(TrainingError, match="already has a checkpoint; pass --resume"):
+        train_schedule(changed, out=out, data_root=tiny_synthetic)
+    assert _snapshot(out) == before
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(to_dict(changed)))
+    for extra in ([], ["--resume"]):  # refused as new, and refused as a resume that differs
+        status = main(["train", "--config", str(path), "--data", str(tiny_synthetic),
+                       "--out", str(out), *extra])
+        assert status == 2
+        assert _snapshot(out) == before, extra
+    err = capsys.readouterr().err
+    assert "levels[0].steps was 2 and is now 3; optimizer.lr was 0.001 and is now 0.002" in err
+
+
+def test_resume_names_every_setting_that_changes_the_result(tiny_synthetic, tmp_path):
+    cfg = mini(levels=[{"level": 4, "batch": 2, "steps": 2, "patch": 64}])
+    train_level(cfg, 4, out=tmp_path, data_root=tiny_synthetic)
+    changed = mini(levels=[{"level": 4, "batch": 4, "epochs": 1, "patch": 48, "lr": 5e-4,
+                            "weights": {"hist": 0.5}}],
+                   loss={"schedule": "code"}, runtime={"seed": 9},
+                   data={"transpose": False, "normalization": "levels"},
+                   optimizer={"betas": [0.5, 0.9]})
+    with pytest.raises(TrainingError) as info:
+        train_level(changed, 4, out=tmp_path, data_root=tiny_synthetic, resume=True)
+    named = [part.split(" was ")[0] for part in
+             info.value.problem.removeprefix("cannot resume: ").split(" (")[0].split("; ")]
+    assert named == ["levels[0].batch", "levels[0].epochs", "levels[0].steps",
+                     "levels[0].patch", "levels[0].weights", "levels[0].lr",
+                     "data.transpose", "data.normalization", "loss.schedule",
+                     "optimizer.betas", "runtime.seed"]
+    assert "levels[0].lr was 0.001 and is now 0.0005" in info.value.problem
+    assert "levels[0].weights was null and is now {'hist': 0.5}" in info.value.problem
+    # what does not change the result may change: workers, logging, validation
+    same = replace(cfg, data={"workers": 1}, logging={"every_steps": 2},
+                   validation={"images": 0})
+    assert train_level(same, 4, out=tmp_path, data_root=tiny_synthetic, resume=True).steps == 2
+
+
 def test_tensorboard_on_without_the_package_is_a_config_error(tiny_synthetic, tmp_path,
                                                                 monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails
