@@ -177,17 +177,36 @@ def test_tutorial_env_flag_and_default_folders(monkeypatch, tmp_path):
 
 
 def test_tutorial_finds_the_finest_finished_level(tmp_path):
+    import torch
+
     from hdrisp import tutorial
     from hdrisp.errors import CheckpointError
+    from hdrisp.training.checkpoint import save_checkpoint
 
     with pytest.raises(CheckpointError, match="train first"):
         tutorial.finest_checkpoint(tmp_path)
-    for level in (4, 3, 2):
-        (tmp_path / f"level{level}").mkdir()
-        (tmp_path / f"level{level}" / "last.pt").write_bytes(b"")
+
+    def write(level: int, finished: bool, name: str = "last.pt") -> None:
+        save_checkpoint(tmp_path / f"level{level}" / name, model=torch.nn.Linear(1, 1),
+                        level=level, epoch=1, step=5, config={}, finished=finished)
+
+    write(4, finished=False)
+    with pytest.raises(CheckpointError, match=r"no finished level here \(level 4 started"):
+        tutorial.finest_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError, match="no finished level"):  # no smoke run over it
+        tutorial.ensure_run(tmp_path, tmp_path / "no-data")
+    write(4, finished=True)
+    write(3, finished=True)
+    write(3, finished=False, name="best.pt")  # a best.pt saved mid-way, of a finished level
+    write(2, finished=False)  # half-trained: never the final one
     (tmp_path / "level1").mkdir()  # started, nothing written yet
     assert sorted(tutorial.level_checkpoints(tmp_path)) == [2, 3, 4]
-    assert tutorial.finest_checkpoint(tmp_path) == (2, tmp_path / "level2" / "last.pt")
+    assert tutorial.finished_levels(tmp_path) == [3, 4]
+    assert tutorial.finest_checkpoint(tmp_path) == (3, tmp_path / "level3" / "last.pt")
+    assert tutorial.finest_checkpoint(tmp_path, "best.pt") == (3, tmp_path / "level3" /
+                                                               "best.pt")
+    assert tutorial.ensure_run(tmp_path, tmp_path / "no-data") == (3, tmp_path / "level3" /
+                                                                   "last.pt")
 
 
 def test_tutorial_smoke_config_keeps_every_level_but_few_steps():

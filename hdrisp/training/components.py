@@ -46,6 +46,7 @@ def _paired(root: Path, split: str, level: int, config: TrainConfig, *, augment:
             patch: int | None, limit: int | None):
     cls = _cached_dataset_class() if config.data.cache else PairedRawDataset
     return cls(root, split, level, layout=config.data.layout, augment=augment, patch=patch,
+               transpose=config.data.transpose, normalization=config.data.normalization,
                limit=limit)
 
 

@@ -13,6 +13,7 @@ from hdrisp.tutorial.helpers import (
     ensure_run,
     env_flag,
     finest_checkpoint,
+    finished_levels,
     level_checkpoints,
     pick_device,
     run_dir,
@@ -21,6 +22,6 @@ from hdrisp.tutorial.helpers import (
 )
 
 __all__ = [
-    "config_file", "ensure_run", "env_flag", "finest_checkpoint", "level_checkpoints",
-    "pick_device", "run_dir", "smoke_config", "synthetic_set",
+    "config_file", "ensure_run", "env_flag", "finest_checkpoint", "finished_levels",
+    "level_checkpoints", "pick_device", "run_dir", "smoke_config", "synthetic_set",
 ]
