@@ -12,7 +12,7 @@ export MPLBACKEND ?= Agg
 help:
 	@echo "make demo   - set up .venv and run the tutorial job on the synthetic set (CPU)"
 	@echo "make test   - set up .venv and run the whole test suite"
-	@echo "make tutorial - train configs/tiny.yaml (all five levels, CPU) into runs/tutorial"
+	@echo "make tutorial - train the tiny config (all five levels, CPU) into runs/tutorial"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make lint   - ruff"
 	@echo "make bench  - run every benchmark under benchmarks/"
@@ -35,7 +35,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 -m "not slow"
 
 tutorial: $(STAMP)
-	$(VENV)/bin/hdrisp train --config configs/tiny.yaml --out runs/tutorial
+	$(VENV)/bin/hdrisp train --config tiny --out runs/tutorial
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

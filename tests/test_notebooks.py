@@ -177,8 +177,12 @@ def test_tutorial_env_flag_and_default_folders(monkeypatch, tmp_path):
     assert tutorial.run_dir(tmp_path / "mine") == tmp_path / "mine"
     assert tutorial.run_dir("", smoke=True).parts[-2:] == ("runs", "tutorial_smoke")
     assert tutorial.config_file("tiny").name == "tiny.yaml"
-    with pytest.raises(HdrispError, match="no such training config"):
+    with pytest.raises(HdrispError, match="no shipped config is called 'no_such_schedule'"):
         tutorial.config_file("no_such_schedule")
+    from hdrisp.raw import read_raw
+
+    sample = read_raw(tutorial.sample_raw_file())  # package data: the real camera raw
+    assert sample.cfa == "RGGB" and sample.white_level == 15000
 
 
 def test_tutorial_finds_the_finest_finished_level(tmp_path):

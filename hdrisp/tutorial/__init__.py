@@ -1,7 +1,8 @@
 """What the lessons share: notebook helpers, the notebook runner, figures and widgets.
 
 - :mod:`hdrisp.tutorial.helpers` — the lessons' parameters turned into a dataset, a device,
-  a run folder and its checkpoints (re-exported here).
+  a run folder and its checkpoints; the shipped configs by name and lesson 01's camera raw
+  (re-exported here).
 - :mod:`hdrisp.tutorial.runner` — execute the lessons with papermill (``hdrisp demo``).
 - :mod:`hdrisp.tutorial.widgets` — ipywidgets explorers (needs the ``notebooks`` extra).
 
@@ -16,11 +17,12 @@ from hdrisp.tutorial.helpers import (
     level_checkpoints,
     pick_device,
     run_dir,
+    sample_raw_file,
     smoke_config,
     synthetic_set,
 )
 
 __all__ = [
     "config_file", "ensure_run", "env_flag", "finest_checkpoint", "level_checkpoints",
-    "pick_device", "run_dir", "smoke_config", "synthetic_set",
+    "pick_device", "run_dir", "sample_raw_file", "smoke_config", "synthetic_set",
 ]
