@@ -62,8 +62,10 @@ def test_every_lesson_has_solutions_each_followed_by_a_check(path: Path):
         cell = cells[index]
         if cell.cell_type != "code":
             continue
-        following = next(c for c in cells[index + 1:] if c.cell_type == "code")
-        assert re.search(r"checks\.check_\w+\(|^assert ", following.source, re.M), (
+        later = [i for i in solutions if i > index]
+        until = later[0] if later else len(cells)
+        following = [c.source for c in cells[index + 1:until] if c.cell_type == "code"]
+        assert any(re.search(r"checks\.check_\w+\(|^assert ", f, re.M) for f in following), (
             f"{path.name}: the solution in cell {index} is not followed by a check")
     exercises = next(i for i, c in enumerate(cells)
                      if c.cell_type == "markdown" and "## Exercises" in c.source)
@@ -213,7 +215,7 @@ def _step(model, loss_fn, optimiser, raw, target, zero=True, update=True):
     terms["loss"].backward()
     if update:
         optimiser.step()
-    return {k: float(v) for k, v in terms.items()}
+    return {k: float(v.detach()) for k, v in terms.items()}
 
 
 def test_training_step_check():
@@ -239,20 +241,26 @@ def test_lesson_03_exercise_checks(tmp_path):
     rows[0]["weights"] = {"hist": 1.0}
     checks.check_hist_weight(replace(tiny, levels=rows), 4, 1.0)
     _fails("no weights override", checks.check_hist_weight, tiny, 4, 0.0)
-    checks.check_gpu_hours(40, 60, 12600, 60 * 12600 / 40 / 3600)
-    _fails("in minutes", checks.check_gpu_hours, 40, 60, 12600, 60 * 12600 / 40 / 60)
+    hours = 60 * 12600 * (448 / 64) ** 2 / 40 / 3600
+    checks.check_training_hours(40, 64, hours)
+    _fails("in minutes", checks.check_training_hours, 40, 64, hours * 60)
+    _fails("each image costs", checks.check_training_hours, 40, 64, 60 * 12600 / 40 / 3600)
     log = tmp_path / "train_log.csv"
     log.write_text("step,loss\n1,0.5\n2,0.4\n3,0.3\n")
     checks.check_resumed_log(log)
     log.write_text("step,loss\n1,0.5\n2,0.4\n2,0.4\n3,0.3\n")
     _fails("jump at row 2", checks.check_resumed_log, log)
-    _fails("train level 0 into that folder", checks.check_from_scratch_run, tmp_path, 10)
-    (tmp_path / "level0").mkdir()
-    (tmp_path / "level0" / "run_info.yaml").write_text("steps: 10\ninit: a.pt\n")
-    _fails("random weights", checks.check_from_scratch_run, tmp_path, 10)
-    (tmp_path / "level0" / "run_info.yaml").write_text("steps: 10\ninit: null\n")
-    checks.check_from_scratch_run(tmp_path, 10)
-    _fails("whole schedule's 20", checks.check_from_scratch_run, tmp_path, 20)
+    scratch, staged = tmp_path / "scratch", tmp_path / "staged"
+    _fails("train level 0 of the from-scratch run", checks.check_from_scratch_run, scratch,
+           staged)
+    for run, text in ((scratch, "steps: 10\ninit: a.pt\n"), (staged, "steps: 10\ninit: b.pt\n")):
+        (run / "level0").mkdir(parents=True)
+        (run / "level0" / "run_info.yaml").write_text(text)
+    _fails("random weights", checks.check_from_scratch_run, scratch, staged)
+    (scratch / "level0" / "run_info.yaml").write_text("steps: 10\ninit: null\n")
+    checks.check_from_scratch_run(scratch, staged)
+    (scratch / "level0" / "run_info.yaml").write_text("steps: 5\ninit: null\n")
+    _fails("the staged level 0 ran 10", checks.check_from_scratch_run, scratch, staged)
 
 
 # --------------------------------------------------------------------------- lesson 04
@@ -282,3 +290,25 @@ def test_delta_e2000_check():
         return np.sqrt(((np.asarray(lab1) - np.asarray(lab2)) ** 2).sum(-1))
 
     _fails("expected", checks.check_delta_e2000, cie76)
+
+
+# --------------------------------------------------------------------------- slide figures
+
+
+def test_slide_figures(tmp_path):
+    from hdrisp.models import build
+    from hdrisp.tutorial import figures
+
+    fig = figures.architecture_figure(size=64)
+    text = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for level in range(5):
+        assert f"level {level}" in text
+    assert "5,059 new params" in text              # level 0: a small head, read off the model
+    assert "SimAM" in text and "CBAM" in text
+    fig = figures.pyramid_figure(build("rawtonemap", level=2), torch.rand(4, 32, 32),
+                                 torch.rand(3, 32, 32))
+    assert [ax.get_title() for ax in fig.axes] == ["level 4  4×4", "level 3  8×8",
+                                                   "level 2  16×16", "target  32×32"]
+    figures.histogram_figure(np.random.default_rng(0).uniform(0.05, 1, (24, 24, 3)))
+    assert figures.main([str(tmp_path), "--only", "architecture"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["architecture.png", "architecture.svg"]

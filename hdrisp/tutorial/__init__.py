@@ -3,6 +3,10 @@
 - :mod:`hdrisp.tutorial.helpers` — the lessons' parameters turned into a dataset, a device,
   a run folder and its checkpoints; the shipped configs by name and lesson 01's camera raw
   (re-exported here).
+- :mod:`hdrisp.tutorial.checks` — the exercises' checks: each names what is wrong.
+- :mod:`hdrisp.tutorial.editions` — student editions, the solution cells stubbed
+  (``make student``).
+- :mod:`hdrisp.tutorial.figures` — the slide figures, drawn from the package (``make figures``).
 - :mod:`hdrisp.tutorial.runner` — execute the lessons with papermill (``hdrisp demo``).
 - :mod:`hdrisp.tutorial.widgets` — ipywidgets explorers (needs the ``notebooks`` extra).
 

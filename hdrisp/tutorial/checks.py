@@ -15,7 +15,7 @@ differs: which pixels, which term, which common slip it looks like.
   :func:`check_ripple_period`;
 - lesson 03: :func:`check_simam`, :func:`check_training_step`, and the exercises'
   :func:`check_from_scratch_run`, :func:`check_code_schedule`, :func:`check_hist_weight`,
-  :func:`check_resumed_log`, :func:`check_gpu_hours`;
+  :func:`check_resumed_log`, :func:`check_training_hours`;
 - lesson 04: :func:`check_psnr`, :func:`check_ssim`, :func:`check_delta_e2000`, and the
   exercises' :func:`check_closest_baseline`, :func:`check_level_psnr`,
   :func:`check_colour_not_structure`, :func:`check_develop_size`, :func:`check_piqe_ranking`.
@@ -36,8 +36,9 @@ import torch
 import yaml
 
 from hdrisp import isp, losses
+from hdrisp.data import PairedRawDataset
 from hdrisp.errors import ExerciseError
-from hdrisp.evaluation import metrics
+from hdrisp.evaluation import load_model, metrics
 from hdrisp.losses import LevelLoss, level_weights
 from hdrisp.models import build
 from hdrisp.models.blocks import SimAM
@@ -47,6 +48,7 @@ from hdrisp.raw.noise import noise_curve
 from hdrisp.runtime import Runtime
 from hdrisp.training.batch import train_step
 from hdrisp.training.logs import read_csv
+from hdrisp.tutorial.helpers import level_checkpoints
 
 # --------------------------------------------------------------------------- helpers
 
@@ -563,20 +565,25 @@ def check_training_step(fn: Callable[..., Mapping[str, float]], level: int, raw:
     _ok("your training step equals hdrisp.training.batch.train_step (two steps, same seed)")
 
 
-def check_from_scratch_run(run_dir: str | os.PathLike, steps: int) -> None:
-    """Exercise 03.1: ``run_dir/level0`` trained from random weights for ``steps`` steps."""
-    info_path = Path(run_dir) / "level0" / "run_info.yaml"
-    if not info_path.is_file():
-        raise ExerciseError(f"no {info_path}: train level 0 into that folder with "
-                            "train_level(config, 0, out=...)")
-    info = yaml.safe_load(info_path.read_text())
-    if info.get("init") is not None:
-        raise ExerciseError(f"level 0 started from {info['init']}; the exercise starts it from "
-                            "random weights (init=None)")
-    if info.get("steps") != steps:
-        raise ExerciseError(f"it ran {info.get('steps')} steps; give it the whole schedule's "
-                            f"{steps} (the sum over the five levels)")
-    _ok(f"level 0 from scratch, {steps} steps")
+def check_from_scratch_run(scratch_dir: str | os.PathLike, staged_dir: str | os.PathLike
+                           ) -> None:
+    """Exercise 03.1: ``scratch_dir/level0`` trained from random weights for as many steps as
+    the staged run's level 0 (``staged_dir/level0``)."""
+    infos = {}
+    for name, folder in (("from-scratch", scratch_dir), ("staged", staged_dir)):
+        info_path = Path(folder) / "level0" / "run_info.yaml"
+        if not info_path.is_file():
+            raise ExerciseError(f"no {info_path}: train level 0 of the {name} run first "
+                                "(train_level(config, 0, out=...))")
+        infos[name] = yaml.safe_load(info_path.read_text())
+    scratch, staged = infos["from-scratch"], infos["staged"]
+    if scratch.get("init") is not None:
+        raise ExerciseError(f"level 0 started from {scratch['init']}; the exercise starts it "
+                            "from random weights (init=None)")
+    if scratch.get("steps") != staged.get("steps"):
+        raise ExerciseError(f"it ran {scratch.get('steps')} steps, the staged level 0 ran "
+                            f"{staged.get('steps')}: give it the same level-0 row")
+    _ok(f"level 0 from random weights, {scratch['steps']} steps like the staged one")
 
 
 def check_code_schedule(config) -> None:
@@ -614,17 +621,25 @@ def check_resumed_log(csv_path: str | os.PathLike) -> None:
     _ok(f"{len(steps)} steps, continuous")
 
 
-def check_gpu_hours(images_per_second: float, epochs: int, pairs: int, answer: Any) -> None:
-    """Exercise 03.5: hours for ``epochs`` epochs of ``pairs`` images at ``images_per_second``."""
-    expected = epochs * pairs / images_per_second / 3600
+def check_training_hours(images_per_second: float, patch: int, answer: Any, *,
+                         epochs: int = 60, pairs: int = 12600, side: int = 448) -> None:
+    """Exercise 03.5: hours for the paper's level 0 (``epochs`` passes over ``pairs`` raw
+    patches of ``side``²) at a speed measured on ``patch``² patches, the cost taken as
+    proportional to the pixels."""
+    per_image = (side / patch) ** 2 / images_per_second
+    expected = epochs * pairs * per_image / 3600
     got = _number(answer, "hours")
     if math.isclose(got, expected, rel_tol=0.02):
-        _ok(f"{expected:.1f} h")
+        _ok(f"{expected:,.0f} h on this machine")
         return
+    unscaled = epochs * pairs / images_per_second / 3600
+    if math.isclose(got, unscaled, rel_tol=0.02):
+        raise ExerciseError(f"your speed was measured on {patch}×{patch} patches; the paper's "
+                            f"are {side}×{side}: each image costs ({side}/{patch})² times more")
     if math.isclose(got, expected * 60, rel_tol=0.02):
         raise ExerciseError("that is in minutes; give hours")
-    raise ExerciseError(f"{got:.3g} h: an epoch is one pass over all {pairs} pairs; "
-                        "time = epochs × pairs / (images per second)")
+    raise ExerciseError(f"{got:.4g} h: time = epochs × pairs × (pixels per pair / pixels per "
+                        "measured image) / (images per second)")
 
 
 # --------------------------------------------------------------------------- lesson 04
@@ -722,18 +737,36 @@ def check_closest_baseline(report, answer: Any) -> None:
                         "higher in the metric table")
 
 
-def check_level_psnr(psnr_by_level: Mapping[int, float], evaluate_level: Callable[[int], float]
-                     ) -> None:
-    """Exercise 04.2: each level's PSNR as the student measured it, against
-    ``evaluate_level(level)`` (the lesson's reference measurement)."""
+def level_psnr(run_dir: str | os.PathLike, data_root: str | os.PathLike, level: int,
+               n_pairs: int) -> float:
+    """Mean PSNR of level ``level``'s checkpoint of ``run_dir`` over the first ``n_pairs`` test
+    pairs, each against its target at that level's size (plain calls, no 8-bit rounding)."""
+    weights = level_checkpoints(run_dir).get(int(level))
+    if weights is None:
+        raise ExerciseError(f"the run has no level-{level} checkpoint")
+    model = load_model("rawtonemap", level=int(level), weights=weights)
+    pairs = PairedRawDataset(data_root, "test", level=int(level))
+    values = []
+    with torch.no_grad():
+        for index in range(min(n_pairs, len(pairs))):
+            raw, target = pairs[index]
+            values.append(metrics.psnr(model(raw[None]).clamp(0, 1), target[None]))
+    return float(np.mean(values))
+
+
+def check_level_psnr(psnr_by_level: Mapping[int, float], run_dir: str | os.PathLike,
+                     data_root: str | os.PathLike, n_pairs: int) -> None:
+    """Exercise 04.2: each level's mean PSNR over the first ``n_pairs`` test pairs, as
+    :func:`level_psnr` measures it."""
     if len(psnr_by_level) < 2:
         raise ExerciseError("measure at least two levels")
     for level, value in psnr_by_level.items():
-        expected = evaluate_level(int(level))
-        if not math.isclose(_number(value, f"level {level}"), expected, abs_tol=0.05):
-            raise ExerciseError(f"level {level}: {value:.2f} dB, the evaluation gives "
-                                f"{expected:.2f} — evaluate that level's checkpoint with level="
-                                f"{level}, so the targets are resized to its output")
+        expected = level_psnr(run_dir, data_root, int(level), n_pairs)
+        if not math.isclose(_number(value, f"level {level}"), expected, abs_tol=0.01):
+            raise ExerciseError(f"level {level}: {float(value):.3f} dB, expected {expected:.3f} "
+                                f"— load that level's checkpoint with level={level}, read the "
+                                f"test pairs at level {level} (their targets are resized to its "
+                                "output) and average the per-pair PSNR")
     _ok("PSNR per level")
 
 
@@ -794,10 +827,11 @@ __all__ = [
     "check_authors_reduction", "check_bits", "check_clipped_fraction", "check_closest_baseline",
     "check_code_schedule", "check_color_matrix", "check_colour_not_structure",
     "check_delta_e2000", "check_demosaic", "check_develop_size", "check_from_scratch_run",
-    "check_gpu_hours", "check_grey_world_worst", "check_hist_weight", "check_legacy_range",
+    "check_grey_world_worst", "check_hist_weight", "check_legacy_range",
     "check_level_psnr", "check_phase", "check_piqe_ranking", "check_psnr",
     "check_read_noise", "check_resumed_log", "check_ripple_period", "check_saturation",
     "check_shadow_sensitivity", "check_sigma_answer",
-    "check_simam", "check_srgb_encode", "check_ssim", "check_training_step",
-    "check_white_balance", "colour_not_structure", "grey_world_errors",
+    "check_simam", "check_srgb_encode", "check_ssim", "check_training_hours",
+    "check_training_step",
+    "check_white_balance", "colour_not_structure", "grey_world_errors", "level_psnr",
 ]
