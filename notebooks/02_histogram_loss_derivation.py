@@ -401,15 +401,23 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# It gets there — within a few per cent — but slowly at first: after 25 steps the gains are
-# still far off. The reason is the **per-bin ripple of the vote**. With σ = 0.02, much narrower
-# than the bin spacing 6/63 ≈ 0.095, each pixel votes almost only for its nearest bin centre
-# and its vote rises and falls as a gain slides its (u, v) across the centres. A gain moves
-# u by log g, so the loss, seen as a function of log g, carries a ripple whose period is the
-# bin spacing, on top of its overall slope. Far from the target the ripple is as large as the
-# slope: the gradient changes sign, Adam's steps shrink and wander. A wider kernel (σ ≈ the
-# bin spacing) smooths the ripple away — at the price of a blurrier histogram. Along the red
-# gain, with blue at its ideal value:
+# It gets within a few per cent (asserted above), but the descent is not smooth, and how far it
+# is after 25 steps depends on the image. Two features of the loss, seen as a function of a
+# gain, explain it (plotted below along the red gain, blue held at its ideal value):
+#
+# 1. **The per-bin ripple of the vote.** With σ = 0.02, much narrower than the bin spacing
+#    6/63 ≈ 0.095, each pixel votes almost only for its nearest bin centre, and its vote rises
+#    and falls as a gain slides its (u, v) across the centres. A gain moves u by log g, so the
+#    loss carries a ripple whose period in log g is the bin spacing, on top of its overall
+#    slope (the wiggles and terraces of the derivative). The fewer the pixels, the less the
+#    ripples of different pixels average out: on a small image (smoke mode's 128×128 target)
+#    the ripple can flip the sign of the slope, and Adam's first steps shrink and wander.
+# 2. **A cusp at the answer.** Near the ideal gain the slope does not shrink: the derivative
+#    jumps from one sign to the other. Adam with a fixed learning rate therefore keeps bouncing
+#    around the minimum — the spikes of the loss curve above — rather than settling.
+#
+# A wider kernel (σ = 0.1, about the bin spacing) smooths both away, at the price of a blurrier
+# histogram (exercises 2 and 6).
 
 # %%
 sweep_log_gain = np.linspace(-0.45, 0.05, 26 if SMOKE else 51)
