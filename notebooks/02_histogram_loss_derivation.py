@@ -184,7 +184,7 @@ assert ratio.max() / ratio.min() > 1.2 and shift_linear.max() - shift_linear.min
 # %% [markdown]
 # ## 3 · The RGB-uv histogram, step by step
 #
-# The recipe of `TRAINING.md`, one line at a time:
+# The recipe — HistoGAN's histogram as the authors' code computes it — one line at a time:
 #
 # 1. clamp to [0, 1]; when a side is larger than 150, resize to 150×150 (bilinear) —
 #    the cost then no longer depends on the image size;

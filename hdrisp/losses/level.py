@@ -1,4 +1,4 @@
-"""The total loss of each pyramid level, as TRAINING.md's schedule table states it.
+"""The total loss of each pyramid level, as the paper's schedule table states it.
 
 Two columns, both available by name:
 
