@@ -11,9 +11,10 @@ edition keeps everything else and replaces what a solution cell solves:
 - a code cell without markers is replaced as a whole by that stub;
 - a markdown cell tagged ``solution`` (a written answer) becomes a prompt for the answer.
 
-The tags and markers are those of nbgrader, so an instructor can also grade with it. A student
-edition runs without errors up to its first stub, where the ``NotImplementedError`` says what to
-do; the test suite executes both editions.
+The delimiters are nbgrader's (``BEGIN SOLUTION`` / ``END SOLUTION``); the cells are marked by a
+plain tag rather than nbgrader's metadata, so no nbgrader is needed. A student edition runs
+without errors up to its first stub, where the ``NotImplementedError`` says what to do; the
+test suite executes both editions.
 
 ``python -m hdrisp.tutorial.editions OUT`` writes the student editions of every lesson to OUT.
 
