@@ -21,7 +21,7 @@ from hdrisp.cli import main
 from hdrisp.errors import OutputError, check_output_dir
 from hdrisp.raw import write_dng
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "tiny.yaml"
+CONFIG = Path(__file__).resolve().parents[1] / "hdrisp" / "configs" / "tiny.yaml"
 
 
 def _mosaic(h: int, w: int, seed: int = 0) -> np.ndarray:

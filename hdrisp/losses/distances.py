@@ -156,12 +156,15 @@ def jensen_shannon_divergence(h_pred: torch.Tensor, h_target: torch.Tensor,
 def wasserstein_marginals(h_pred: torch.Tensor, h_target: torch.Tensor,
                           reduction: Reduction = "mean",
                           bounds: tuple[float, float] = (-3.0, 3.0)) -> torch.Tensor:
-    """1-D earth mover's distance between the u and v marginals, averaged over projections.
+    """The 1-D earth mover's distances of the u and v *marginals*, averaged over projections.
 
     For each projection (B×C×h×w → C u-marginals of h bins and C v-marginals of w bins, each
-    renormalised to 1) the EMD is Σ|CDF_p − CDF_t|·Δ in log-chroma units (Δ the bin spacing).
-    Rewards moving colour mass a *short distance*: a small hue shift costs little and a large
-    one a lot, which bin-wise distances cannot tell apart. Ignores the joint u–v structure.
+    renormalised to 1) the 1-D EMD is Σ|CDF_p − CDF_t|·Δ in log-chroma units (Δ the bin
+    spacing). Rewards moving colour mass a *short distance*: a small hue shift costs little and
+    a large one a lot, which bin-wise distances cannot tell apart. It is not the earth mover's
+    distance of the 2-D histograms (an optimal transport over the u–v plane, far costlier): it
+    ignores the joint u–v structure, so two histograms with equal marginals are at distance 0.
+    Registered in :data:`DISTANCES` as ``"marginal_emd"``.
     """
     _check_pair(h_pred, h_target, "wasserstein_marginals")
     if h_pred.ndim != 4:
@@ -185,5 +188,5 @@ DISTANCES: dict[str, Distance] = {
     "l1": l1_distance,
     "chi2": chi_squared_distance,
     "js": jensen_shannon_divergence,
-    "emd": wasserstein_marginals,
+    "marginal_emd": wasserstein_marginals,
 }

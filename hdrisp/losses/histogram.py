@@ -1,9 +1,9 @@
 """HistoGAN's differentiable RGB-uv histogram (Afifi et al., CVPR 2021), exact and fast.
 
-The maths, as the authors' code computes it: the image is clamped to [0, 1] and, when a
-side is larger than ``size``, resized to ``size``×``size`` (bilinear, ``align_corners=False``).
-For every pixel and each projection c ∈ {R, G, B} with partners (c1, c2) = (G, B), (R, B),
-(R, G)::
+The maths (HistoGAN's, as the authors' code computes it): the image is clamped to [0, 1]
+and, when a side is larger than ``size``, resized to ``size``×``size`` (bilinear,
+``align_corners=False``). For every pixel and each projection c ∈ {R, G, B} with partners
+(c1, c2) = (G, B), (R, B), (R, G)::
 
     u_c = log(I_c + ε) − log(I_c1 + ε),   v_c = log(I_c + ε) − log(I_c2 + ε)
     H_c[i, j] = Σ_pixels  I_y · k(|u_c − t_i|) · k(|v_c − t_j|)

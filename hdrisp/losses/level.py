@@ -1,5 +1,4 @@
-"""The total loss of each pyramid level, as the paper's training table and the authors' code
-state it.
+"""The total loss of each pyramid level, as the paper's schedule table states it.
 
 Two columns, both available by name:
 

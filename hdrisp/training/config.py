@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 from hdrisp.config import from_dict, load_yaml, to_dict
@@ -264,9 +266,44 @@ def _valid_device(device: str) -> bool:
     return head == "cuda" and index.isdigit()
 
 
-def load_config(path: str | os.PathLike) -> TrainConfig:
-    """Read a :class:`TrainConfig` from YAML (ConfigError naming the key and file on error)."""
-    return load_yaml(TrainConfig, path)
+def config_names() -> tuple[str, ...]:
+    """The names of the configs shipped inside the package (``hdrisp/configs/*.yaml``)."""
+    folder = resources.files("hdrisp") / "configs"
+    return tuple(sorted(entry.name[: -len(".yaml")] for entry in folder.iterdir()
+                        if entry.name.endswith(".yaml")))
+
+
+def config_path(name_or_path: str | os.PathLike) -> Path:
+    """A config's file: an existing path as it is, else a shipped config by name.
+
+    ``"tiny"``, ``"paper"`` and ``"paper_code"`` (see :func:`config_names`) live inside the
+    package, so they are found from a wheel install and from any working folder; a path
+    that exists is used as given (a ``.yaml`` of your own).
+
+    Raises:
+        ConfigError: neither a file nor the name of a shipped config.
+
+    Examples:
+        >>> config_path("tiny").name
+        'tiny.yaml'
+    """
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    stem = path.name[: -len(".yaml")] if path.name.endswith(".yaml") else path.name
+    if path.parent == Path(".") and stem in config_names():  # a bare name, not a folder path
+        return Path(str(resources.files("hdrisp") / "configs" / f"{stem}.yaml"))
+    if path.parent == Path(".") and not path.suffix:
+        raise ConfigError(f"no shipped config is called {stem!r} (shipped: "
+                          f"{', '.join(config_names())}) and there is no such file", path)
+    raise ConfigError(f"config file not found (or give a shipped config by name: "
+                      f"{', '.join(config_names())})", path)
+
+
+def load_config(name_or_path: str | os.PathLike) -> TrainConfig:
+    """Read a :class:`TrainConfig` from a YAML file or a shipped config's name (``"tiny"``,
+    see :func:`config_path`); ConfigError naming the key and file on error."""
+    return load_yaml(TrainConfig, config_path(name_or_path))
 
 
 def config_from_dict(data: dict) -> TrainConfig:
@@ -357,6 +394,6 @@ def with_steps(cfg: TrainConfig, steps: int, *, patch: int | None = None,
 __all__ = [
     "CheckpointConfig", "DataConfig", "LEVELS", "LevelSchedule", "LoggingConfig", "LossConfig",
     "ModelConfig", "OptimizerConfig", "RuntimeConfig", "TrainConfig", "ValidationConfig",
-    "RESULT_KEYS", "config_from_dict", "config_to_dict", "load_config", "replace",
-    "result_differences", "with_steps",
+    "RESULT_KEYS", "config_from_dict", "config_names", "config_path", "config_to_dict",
+    "load_config", "replace", "result_differences", "with_steps",
 ]
