@@ -59,15 +59,29 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class HistogramConfig:
+    """The RGB-uv histogram of the colour term (:class:`hdrisp.losses.HistogramLoss`); the
+    defaults are the paper's. Change them to study the term (e.g. ``kernel: rbf`` or another
+    ``sigma``, as lesson 05's exercises do)."""
+
+    kernel: Literal["inverse-quadratic", "rbf", "thresholding"] = "inverse-quadratic"
+    sigma: float = 0.02
+    bins: int = 64
+    intensity_scale: bool = True
+
+
+@dataclass(frozen=True)
 class LossConfig:
     """Which column of TRAINING.md's table (``"paper"`` or the authors' ``"code"``), and the
     perceptual term: ``"auto"`` (VGG-19 when its ImageNet weights are on this machine, else
     off), ``"vgg19"`` (error without them), ``"off"``, or the ``"efficientnet-lite0"``
-    substitute. ``vgg_weights`` names a local VGG-19 weights file."""
+    substitute. ``vgg_weights`` names a local VGG-19 weights file; ``histogram`` sets the
+    colour term's histogram."""
 
     schedule: Literal["paper", "code"] = "paper"
     perceptual: Literal["auto", "vgg19", "off", "efficientnet-lite0"] = "auto"
     vgg_weights: str | None = None
+    histogram: HistogramConfig = field(default_factory=HistogramConfig)
 
 
 @dataclass(frozen=True)
@@ -178,6 +192,10 @@ def _first_problem(cfg: TrainConfig) -> str | None:
         (cfg.data.train_limit is None or cfg.data.train_limit >= 1,
          f"data.train_limit: must be >= 1, got {cfg.data.train_limit}"),
         (cfg.optimizer.lr > 0, f"optimizer.lr: must be > 0, got {cfg.optimizer.lr}"),
+        (cfg.loss.histogram.sigma > 0,
+         f"loss.histogram.sigma: must be > 0, got {cfg.loss.histogram.sigma}"),
+        (cfg.loss.histogram.bins >= 2,
+         f"loss.histogram.bins: must be >= 2, got {cfg.loss.histogram.bins}"),
         (all(0 <= b < 1 for b in cfg.optimizer.betas),
          f"optimizer.betas: each must be in [0, 1), got {list(cfg.optimizer.betas)}"),
         (cfg.optimizer.weight_decay >= 0,
@@ -303,7 +321,8 @@ def with_steps(cfg: TrainConfig, steps: int, *, patch: int | None = None,
 
 
 __all__ = [
-    "CheckpointConfig", "DataConfig", "LEVELS", "LevelSchedule", "LoggingConfig", "LossConfig",
-    "ModelConfig", "OptimizerConfig", "RuntimeConfig", "TrainConfig", "ValidationConfig",
+    "CheckpointConfig", "DataConfig", "HistogramConfig", "LEVELS", "LevelSchedule",
+    "LoggingConfig", "LossConfig", "ModelConfig", "OptimizerConfig", "RuntimeConfig",
+    "TrainConfig", "ValidationConfig",
     "config_from_dict", "config_to_dict", "load_config", "replace", "with_steps",
 ]
