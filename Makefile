@@ -7,12 +7,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.hdrisp-installed
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test test-fast tutorial lab lint bench clean-venv help
+.PHONY: demo test test-fast tutorial study lab lint bench clean-venv help
 
 help:
 	@echo "make demo   - set up .venv and run the tutorial job on the synthetic set (CPU)"
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make tutorial - train configs/tiny.yaml (all five levels, CPU) into runs/tutorial"
+	@echo "make study  - the reproduction study at tutorial size (CPU, ~20 min) into runs/study/tiny"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make lint   - ruff"
 	@echo "make bench  - run every benchmark under benchmarks/"
@@ -36,6 +37,9 @@ test-fast: $(STAMP)
 
 tutorial: $(STAMP)
 	$(VENV)/bin/hdrisp train --config configs/tiny.yaml --out runs/tutorial
+
+study: $(STAMP)
+	$(VENV)/bin/hdrisp study --config configs/tiny.yaml --out runs/study/tiny
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
