@@ -122,11 +122,14 @@ class CheckpointConfig:
 
 @dataclass(frozen=True)
 class LoggingConfig:
-    """Per-step CSV rows every ``every_steps`` steps; TensorBoard ``"auto"`` = when installed."""
+    """Per-step CSV rows every ``every_steps`` steps; TensorBoard ``"auto"`` = when installed;
+    ``progress`` the level's progress bar; ``curves`` draws ``loss_curves.png`` at the end of
+    each level (about a second of CPU: worth turning off only for many very short runs)."""
 
     every_steps: int = 1
     tensorboard: Literal["auto", "on", "off"] = "auto"
     progress: bool = True
+    curves: bool = True
 
 
 @dataclass(frozen=True)
