@@ -108,8 +108,9 @@ class StudySize:
         cast_scenes: scenes of the cast set (the test split's first ones; None: all).
         test_limit: test pairs scored (None: all).
         eval_crop: centre crop of the evaluation pairs, raw pixels (None: whole).
-        validation: overrides of the runs' ``validation`` section (the study scores the
-            arms itself; per-level validation only draws the loss curves).
+        overrides: sections of the runs' config changed at this size (``validation``: the
+            study scores the arms itself, per-level validation only draws the loss curves;
+            ``logging``: no loss-curve figures for the smoke size's one-step levels).
     """
 
     name: str
@@ -119,14 +120,15 @@ class StudySize:
     cast_scenes: int | None
     test_limit: int | None
     eval_crop: int | None
-    validation: dict = field(default_factory=dict)
+    overrides: dict = field(default_factory=dict)
 
 
 SIZES: dict[str, StudySize] = {s.name: s for s in (
     StudySize("smoke", None, (0, 1), ("D65", "F11", "A"), 3, 4, 64,
-              {"max_images": 2, "crop": 64, "batch": 2, "images": 0}),
+              {"validation": {"max_images": 2, "crop": 64, "batch": 2, "images": 0},
+               "logging": {"curves": False}, "checkpoint": {"every_steps": 0}}),
     StudySize("tutorial", 0.1, (0, 1, 2), DEFAULT_ILLUMINANTS, 12, None, 128,
-              {"max_images": 4, "images": 0}),
+              {"validation": {"max_images": 4, "images": 0}}),
     StudySize("full", 1.0, (0, 1, 2), DEFAULT_ILLUMINANTS, 60, None, None),
 )}
 
@@ -191,14 +193,13 @@ def select_arms(arms: Sequence[str | Arm] | None = None) -> tuple[Arm, ...]:
 
 def shorten(config: TrainConfig, size: StudySize) -> TrainConfig:
     """``config`` at the study's size: steps (and epochs) times ``size.fraction`` (at least
-    one), or the smoke schedule; ``size.validation`` applied."""
+    one), or the smoke schedule; ``size.overrides`` applied."""
     if size.fraction is None:
         rows = [to_dict(r) for r in config.levels if r.level in (4, 0)] or \
             [to_dict(config.levels[0])]
         levels = [{"level": r["level"], "batch": 2, "steps": 1, "patch": 64,
                    "weights": r.get("weights")} for r in rows]
-        return replace(config, levels=levels, validation=size.validation,
-                       checkpoint={"every_steps": 0})
+        return replace(config, levels=levels, **size.overrides)
     levels = []
     for row in config.levels:
         data = to_dict(row)
@@ -206,8 +207,7 @@ def shorten(config: TrainConfig, size: StudySize) -> TrainConfig:
             if data.get(key) is not None:
                 data[key] = max(1, round(data[key] * size.fraction))
         levels.append(data)
-    return replace(config, levels=levels, **({"validation": size.validation}
-                                             if size.validation else {}))
+    return replace(config, levels=levels, **size.overrides)
 
 
 def _hist_weight(level: int, schedule: str, overrides: dict | None) -> float:

@@ -257,12 +257,8 @@ class _Study:
         train_wall, train_cpu = time.perf_counter() - wall, time.process_time() - cpu
         runtime = Runtime.resolve(self.device or config.runtime.device,
                                   self.precision or config.runtime.precision)
-        previous = set_threads(config.runtime.threads)
-        try:
-            rows = self.score(scoring.network(weights, runtime), folder / "eval",
-                              grid=seed == self.plan.size.seeds[0])
-        finally:
-            set_threads(previous)
+        rows = self.score(scoring.network(weights, runtime), folder / "eval",
+                          grid=seed == self.plan.size.seeds[0])
         rows = [{"method": arm.name, "arm": arm.name, "seed": seed, **r} for r in rows]
         timing = {"run": f"{arm.name}/seed{seed}", "train_wall_s": train_wall,
                   "train_cpu_s": train_cpu, "eval_wall_s": time.perf_counter() - wall - train_wall,
@@ -417,10 +413,13 @@ def run_study(plan: StudyPlan, out: str | os.PathLike | None = None, *,
     # Each level ends with a full garbage collection (train_schedule); with torch, matplotlib
     # and scikit-image imported that walks ~0.5 M objects (0.5 s of CPU) 50 times a study.
     # Frozen objects are skipped by the collector; they are handed back to it at the end.
+    # Scoring and the baselines run with the config's thread count too (one on a busy CPU).
     gc.freeze()
+    threads = set_threads(plan.config.runtime.threads)
     try:
         return _Study(plan, out, device, precision, progress, keep_checkpoints, command).run()
     finally:
+        set_threads(threads)
         gc.unfreeze()
 
 
