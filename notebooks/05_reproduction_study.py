@@ -210,6 +210,11 @@ print(f"{len(cast.items)} renderings of {cast.scenes} scenes; {inside:.0%} of th
 # - **chroma spread** — how far the renderings' mean colour (a*, b*) wanders: the RMS distance
 #   from their centroid;
 # - **ΔE00 to target** — constancy *and* accuracy: each rendering against the one target.
+#
+# The first two measure *invariance* only. A method that ignores its input — an untrained
+# network that outputs the same grey whatever it is shown — is perfectly invariant and scores
+# 0 on both. Constancy is only worth something from a method that gets the colours right, so
+# these two numbers are always read beside the third (and beside the test split's ΔE00).
 
 # %% [markdown]
 # ## 4 · Run the study
@@ -253,7 +258,10 @@ bar_figure(results, title=meta.get("title"))
 
 # %% [markdown]
 # One scene under every illuminant: the raw as the camera saw it (no white balance), each
-# method's rendering, and the one target. A colour-constant method's row has one colour.
+# method's rendering, and the one target. A colour-constant method's row has one colour — and
+# a *useful* one has the target's colours. (After the smoke run's single training step the
+# networks' rows are flat grey: perfectly "constant", and useless. That is why the bars above
+# put the invariance numbers next to the accuracy.)
 
 # %%
 arms = [r["method"] for r in results if r["kind"] == "summary" and r["role"] != "baseline"]
@@ -324,6 +332,9 @@ for claim in CLAIMS:
 #   appears only late in training would not show.
 # - **The verdict needs the whole interval on one side of zero**, and a difference within the
 #   seed noise is not an effect, however tempting the bar chart.
+# - **Invariance is not constancy.** Small spreads from networks whose colours are less
+#   accurate than the classical baseline's (the claims above then carry a caution) say how
+#   little they respond to colour, not how well they undo the light.
 # - **The cast set reaches beyond the training light.** Fluorescent and tungsten renderings lie
 #   outside the synthetic set's white-balance range, so those rows measure extrapolation as
 #   much as constancy.

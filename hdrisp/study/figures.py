@@ -43,6 +43,8 @@ def bar_figure(results: Sequence[dict], path: str | os.PathLike | None = None, *
     roles = {r["method"]: r["role"] for r in summary}
     labels = {r["method"]: r["label"] for r in summary}
     colours = {m: f"C{i}" for i, m in enumerate(m for m in methods if roles[m] != "baseline")}
+    greys = iter(("0.55", "0.8", "0.35", "0.7", "0.45", "0.9"))
+    colours.update({m: next(greys, "0.6") for m in methods if roles[m] == "baseline"})
     fig = Figure(figsize=(16, 7.5), layout="constrained")
     axes = fig.subplots(2, 4).ravel()
     for ax, (set_name, metric) in zip(axes, _PANELS, strict=False):
@@ -54,7 +56,7 @@ def bar_figure(results: Sequence[dict], path: str | os.PathLike | None = None, *
             is_arm = roles[method] != "baseline"
             reference = roles[method] == "reference"
             ax.bar(i, mean, yerr=std if is_arm and std is not None else None, capsize=4,
-                   color=colours.get(method, "0.8"), hatch=None if is_arm else "//",
+                   color=colours[method], hatch=None if is_arm else "//",
                    edgecolor="black" if reference else "0.3",
                    linewidth=2.0 if reference else 0.6)
         ax.set_xticks(x, [labels[m] for m in shown], rotation=35, ha="right", fontsize=8)
@@ -71,8 +73,8 @@ def bar_figure(results: Sequence[dict], path: str | os.PathLike | None = None, *
                   for name in illuminants]
         if all(math.isnan(v) for v in series):
             continue
-        ax.plot(illuminants, series, marker="o", label=labels[method],
-                color=colours.get(method, "0.5"),
+        ax.plot(illuminants, series, marker="s" if roles[method] == "baseline" else "o",
+                label=labels[method], color=colours[method],
                 linestyle="--" if roles[method] == "baseline" else "-")
     ax.set_title("ΔE00 to target per illuminant ↓ — cast set", fontsize=10)
     ax.legend(fontsize=7)

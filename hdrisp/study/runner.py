@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import gc
-import hashlib
 import json
 import os
 import platform
@@ -141,10 +140,6 @@ def default_out(plan: StudyPlan) -> Path:
     return Path("runs") / "study" / (plan.base.name + ("_smoke" if plan.smoke else ""))
 
 
-def _fingerprint(data: dict) -> str:
-    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 class _Study:
     """One execution of a plan (see :func:`run_study`)."""
 
@@ -182,17 +177,17 @@ class _Study:
 
     def _check_same_plan(self) -> None:
         path = self.out / "study.yaml"
+        new = _plain(self.plan_record)
         if path.is_file():
             old = yaml.safe_load(path.read_text()) or {}
-            if _fingerprint(old.get("plan", {})) != _fingerprint(self.plan_record):
+            if not _agree(old.get("plan", {}), new):
                 raise ConfigError("this folder holds a study with another plan (config, size "
                                   "or data); choose another --out or delete the folder", path)
-        record = {"hdrisp_study": 1, "plan": self.plan_record,
+        record = {"hdrisp_study": 1, "plan": new,
                   "arms": [a.name for a in self.plan.arms], "seeds": list(self.plan.size.seeds),
                   "baselines": list(self.plan.baselines)}
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(yaml.safe_dump(json.loads(json.dumps(record, default=str)),
-                                      sort_keys=False, allow_unicode=True))
+        tmp.write_text(yaml.safe_dump(record, sort_keys=False, allow_unicode=True))
         os.replace(tmp, path)
 
     # ----------------------------------------------------------------- runs
@@ -204,10 +199,26 @@ class _Study:
     def run_folder(self, arm: Arm, seed: int) -> Path:
         return self.out / arm.name / f"seed{seed}"
 
-    def train(self, arm: Arm, seed: int, bar: tqdm) -> Path:
+    def arm_config(self, arm: Arm, seed: int) -> TrainConfig:
+        """The run's training config (as it trains here: no per-level progress bars)."""
         config = arm_config(self.plan.config, arm, seed, self.direct_steps)
+        return replace(config, logging={"progress": False})
+
+    def trained(self, arm: Arm, seed: int) -> Path | None:
+        """The run's level0/last.pt when a finished and scored run of this very config is
+        there (its checkpoints may be pruned, so resuming it would train it again)."""
         folder = self.run_folder(arm, seed)
-        config = _quiet(config)
+        last, saved = folder / "level0" / "last.pt", folder / "level0" / "config.yaml"
+        if not ((folder / "eval" / "done.json").is_file() and last.is_file()
+                and saved.is_file()):
+            return None
+        expected = _plain(to_dict(replace(self.arm_config(arm, seed),
+                                          data={"root": str(self.data_root)})))
+        return last if _agree(yaml.safe_load(saved.read_text()) or {}, expected) else None
+
+    def train(self, arm: Arm, seed: int, bar: tqdm) -> Path:
+        config = self.arm_config(arm, seed)
+        folder = self.run_folder(arm, seed)
 
         def on_event(event: str, info: dict) -> None:
             if event == "step":
@@ -246,14 +257,14 @@ class _Study:
 
     def arm_rows(self, arm: Arm, seed: int, bar: tqdm) -> list[dict]:
         folder = self.run_folder(arm, seed)
-        config = arm_config(self.plan.config, arm, seed, self.direct_steps)
-        key = _fingerprint({"config": to_dict(config), "eval": self.eval_settings()})
+        config = self.arm_config(arm, seed)
+        key = {"train": _plain(to_dict(config)), "eval": _plain(self.eval_settings())}
         cached = _cached(folder / "eval", key)
         if cached is not None:
             self.timings.append(cached[1])
             return cached[0]
         wall, cpu = time.perf_counter(), time.process_time()
-        weights = self.train(arm, seed, bar)
+        weights = self.trained(arm, seed) or self.train(arm, seed, bar)
         train_wall, train_cpu = time.perf_counter() - wall, time.process_time() - cpu
         runtime = Runtime.resolve(self.device or config.runtime.device,
                                   self.precision or config.runtime.precision)
@@ -269,8 +280,8 @@ class _Study:
 
     def baseline_rows(self) -> list[dict]:
         folder = self.out / "baselines" / "eval"
-        key = _fingerprint({"baselines": list(self.plan.baselines), "eval": self.eval_settings(),
-                            "data": str(self.data_root.resolve())})
+        key = _plain({"baselines": list(self.plan.baselines), "eval": self.eval_settings(),
+                      "data": str(self.data_root.resolve())})
         cached = _cached(folder, key)
         if cached is not None:
             self.notes += cached[1].get("notes", [])
@@ -357,7 +368,7 @@ class _Study:
         perceptual = _perceptual(self.out, plan)
         fraction = "smoke schedule" if size.fraction is None else f"{size.fraction:g}"
         title = (f"{size.name} study of {plan.base.name} ({len(size.seeds)} seeds; steps × "
-                 f"{fraction})")
+                 f"{fraction})" + (" — a plumbing check, not evidence" if plan.smoke else ""))
         if perceptual:
             self.notes.append(f"perceptual term: {perceptual}")
         return {
@@ -454,11 +465,22 @@ def publish(out: str | os.PathLike, csv_path: str | os.PathLike) -> tuple[Path, 
 # --------------------------------------------------------------------------- helpers
 
 
-def _quiet(config: TrainConfig) -> TrainConfig:
-    return replace(config, logging={"progress": False})
+def _plain(data):
+    """``data`` as JSON would give it back (tuples → lists, paths → strings)."""
+    return json.loads(json.dumps(data, default=str))
 
 
-def _cached(folder: Path, key: str) -> tuple[list[dict], dict] | None:
+def _agree(old, new) -> bool:
+    """True when ``old`` and ``new`` (plain JSON-like data) are equal on every key they
+    share: a config written before a new field (with its default) existed still agrees."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return all(_agree(old[k], new[k]) for k in old.keys() & new.keys())
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(_agree(a, b) for a, b in zip(old, new, strict=True))
+    return old == new
+
+
+def _cached(folder: Path, key: dict) -> tuple[list[dict], dict] | None:
     done = folder / "done.json"
     if not done.is_file():
         return None
@@ -466,12 +488,13 @@ def _cached(folder: Path, key: str) -> tuple[list[dict], dict] | None:
         record = json.loads(done.read_text())
     except ValueError:
         return None
-    if record.get("key") != key or not (folder / "per_image.csv").is_file():
+    if "key" not in record or not _agree(record["key"], key) \
+            or not (folder / "per_image.csv").is_file():
         return None
     return read_csv(folder / "per_image.csv"), record.get("timing", {})
 
 
-def _save_eval(folder: Path, key: str, rows: list[dict], timing: dict) -> None:
+def _save_eval(folder: Path, key: dict, rows: list[dict], timing: dict) -> None:
     write_csv(folder / "per_image.csv", rows, PER_IMAGE_COLUMNS)
     _write_json(folder / "done.json", {"key": key, "timing": timing})
 

@@ -14,6 +14,10 @@
   * ``de_target`` — the mean over the renderings of their ΔE00 to the target (constancy *and*
     accuracy).
 
+The first two measure *invariance* only: a method that ignores its input (an untrained network
+that outputs grey) is perfectly invariant. Read them beside ``de_target`` and the test split's
+ΔE00, which such a method fails.
+
 Every result is quantised to 8 bits before it is scored, as a user would save it.
 """
 
