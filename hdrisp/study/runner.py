@@ -381,7 +381,7 @@ class _Study:
             "direct_compute": self.direct_detail,
             "schedule": [{"level": r.level, "batch": r.batch, "steps": r.steps,
                           "epochs": r.epochs, "patch": r.patch} for r in plan.config.levels],
-            "command": self.command, "data_root": str(self.data_root),
+            "command": self.command, "data_root": _shown(self.data_root),
             "date": datetime.date.today().isoformat(), "wall_s": round(wall, 1),
             "cpu_s": round(cpu, 1),
             "runs_cpu_s": round(sum(t.get("train_cpu_s", 0.0) + t.get("eval_cpu_s", 0.0)
@@ -463,6 +463,15 @@ def publish(out: str | os.PathLike, csv_path: str | os.PathLike) -> tuple[Path, 
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it lies inside it (for the records that
+    get committed), else as it is."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _plain(data):
