@@ -10,12 +10,13 @@ comma  := ,
 STAMP  := $(VENV)/.hdrisp-installed-$(subst $(comma),-,$(EXTRAS))
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test test-fast tutorial lab student figures lint bench clean-venv help
+.PHONY: demo test test-fast tutorial study lab student figures lint bench clean-venv help
 
 help:
 	@echo "make demo   - set up .venv and run the tutorial job on the synthetic set (CPU)"
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make tutorial - train the tiny config (all five levels, CPU) into runs/tutorial"
+	@echo "make study  - the reproduction study at tutorial size (CPU) into runs/study/tiny"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make student - write the student editions of the lessons (solutions stubbed) to student/"
 	@echo "make figures - write the slide figures (PNG, SVG) to figures/ (uses runs/tutorial)"
@@ -42,6 +43,9 @@ test-fast: $(STAMP)
 
 tutorial: $(STAMP)
 	$(VENV)/bin/hdrisp train --config tiny --out runs/tutorial
+
+study: $(STAMP)
+	$(VENV)/bin/hdrisp study --config configs/tiny.yaml --out runs/study/tiny
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -68,15 +68,29 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class HistogramConfig:
+    """The RGB-uv histogram of the colour term (:class:`hdrisp.losses.HistogramLoss`); the
+    defaults are the paper's. Change them to study the term (e.g. ``kernel: rbf`` or another
+    ``sigma``, as lesson 05's exercises do)."""
+
+    kernel: Literal["inverse-quadratic", "rbf", "thresholding"] = "inverse-quadratic"
+    sigma: float = 0.02
+    bins: int = 64
+    intensity_scale: bool = True
+
+
+@dataclass(frozen=True)
 class LossConfig:
     """Which loss schedule: the paper's table (``"paper"``) or the authors' code (``"code"``); the
     perceptual term: ``"auto"`` (VGG-19 when its ImageNet weights are on this machine, else
     off), ``"vgg19"`` (error without them), ``"off"``, or the ``"efficientnet-lite0"``
-    substitute. ``vgg_weights`` names a local VGG-19 weights file."""
+    substitute. ``vgg_weights`` names a local VGG-19 weights file; ``histogram`` sets the
+    colour term's histogram."""
 
     schedule: Literal["paper", "code"] = "paper"
     perceptual: Literal["auto", "vgg19", "off", "efficientnet-lite0"] = "auto"
     vgg_weights: str | None = None
+    histogram: HistogramConfig = field(default_factory=HistogramConfig)
 
 
 @dataclass(frozen=True)
@@ -117,11 +131,14 @@ class CheckpointConfig:
 
 @dataclass(frozen=True)
 class LoggingConfig:
-    """Per-step CSV rows every ``every_steps`` steps; TensorBoard ``"auto"`` = when installed."""
+    """Per-step CSV rows every ``every_steps`` steps; TensorBoard ``"auto"`` = when installed;
+    ``progress`` the level's progress bar; ``curves`` draws ``loss_curves.png`` at the end of
+    each level (about a second of CPU: worth turning off only for many very short runs)."""
 
     every_steps: int = 1
     tensorboard: Literal["auto", "on", "off"] = "auto"
     progress: bool = True
+    curves: bool = True
 
 
 @dataclass(frozen=True)
@@ -187,6 +204,10 @@ def _first_problem(cfg: TrainConfig) -> str | None:
         (cfg.data.train_limit is None or cfg.data.train_limit >= 1,
          f"data.train_limit: must be >= 1, got {cfg.data.train_limit}"),
         (cfg.optimizer.lr > 0, f"optimizer.lr: must be > 0, got {cfg.optimizer.lr}"),
+        (cfg.loss.histogram.sigma > 0,
+         f"loss.histogram.sigma: must be > 0, got {cfg.loss.histogram.sigma}"),
+        (cfg.loss.histogram.bins >= 2,
+         f"loss.histogram.bins: must be >= 2, got {cfg.loss.histogram.bins}"),
         (all(0 <= b < 1 for b in cfg.optimizer.betas),
          f"optimizer.betas: each must be in [0, 1), got {list(cfg.optimizer.betas)}"),
         (cfg.optimizer.weight_decay >= 0,
@@ -392,8 +413,9 @@ def with_steps(cfg: TrainConfig, steps: int, *, patch: int | None = None,
 
 
 __all__ = [
-    "CheckpointConfig", "DataConfig", "LEVELS", "LevelSchedule", "LoggingConfig", "LossConfig",
-    "ModelConfig", "OptimizerConfig", "RuntimeConfig", "TrainConfig", "ValidationConfig",
+    "CheckpointConfig", "DataConfig", "HistogramConfig", "LEVELS", "LevelSchedule",
+    "LoggingConfig", "LossConfig", "ModelConfig", "OptimizerConfig", "RuntimeConfig",
+    "TrainConfig", "ValidationConfig",
     "RESULT_KEYS", "config_from_dict", "config_names", "config_path", "config_to_dict",
     "load_config", "replace", "result_differences", "with_steps",
 ]

@@ -313,7 +313,8 @@ class LevelRun:
 
     def _finish(self) -> None:
         if self.rt.is_main:
-            plot_loss_curves(self.dir, self.level)
+            if self.config.logging.curves:
+                plot_loss_curves(self.dir, self.level)
             self._emit("level_end", {"level": self.level, "last": self.last,
                                      "best": self.best_path if self.best_path.is_file() else None})
         barrier(self.rt)
