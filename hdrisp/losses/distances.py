@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Literal
 
 import torch
+import torch.distributed.nn.functional as dist_nn
 
 Reduction = Literal["authors", "mean", "sum", "none"]
 
@@ -101,8 +102,6 @@ def hellinger_over_processes(h_pred: torch.Tensor, h_target: torch.Tensor,
         safe: as in :func:`hellinger_distance`.
         group: the process group (None: the default one).
     """
-    import torch.distributed.nn.functional as dist_nn
-
     _check_pair(h_pred, h_target, "hellinger_over_processes")
     d_bin = SAFE_BIN_DELTA if safe else 0.0
     d_tot = SAFE_TOTAL_DELTA if safe else 0.0

@@ -40,6 +40,7 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
+import torch.distributed as dist
 
 from hdrisp.losses.distances import DISTANCES, hellinger_distance, hellinger_over_processes
 
@@ -352,8 +353,6 @@ class HistogramLoss(torch.nn.Module):
         """Whether this call composes over the processes (see ``across_ranks``)."""
         if not (self.across_ranks and torch.is_grad_enabled()):
             return False
-        import torch.distributed as dist
-
         return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
     def extra_repr(self) -> str:
