@@ -118,7 +118,8 @@ def check_command(args: argparse.Namespace) -> int:
     """``hdrisp data check``."""
     from hdrisp.data.check import check_dataset
 
-    report = check_dataset(args.data, args.layout, white_level=args.white_level)
+    report = check_dataset(args.data, args.layout, white_level=args.white_level,
+                           progress=True)
     lines = str(report).splitlines()
     shown = len(lines) - len(report.problems) + (args.max_problems or len(report.problems))
     print("\n".join(lines[:shown]))

@@ -1,6 +1,6 @@
 """Torch datasets over paired raw/target folders and over full-resolution frames.
 
-Conventions (``TRAINING.md``): the raw input is the packed RGGB mosaic, 4×h×w with
+The authors' conventions: the raw input is the packed RGGB mosaic, 4×h×w with
 channels [B, Gb, R, Gr], normalised as the data set's ``dataset.json`` states
 (:mod:`hdrisp.data.normalization`): the authors' ÷1020 (``legacy``, no black subtraction;
 the default of sets without one) or ``levels`` (black subtracted, divided by

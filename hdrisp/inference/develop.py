@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hdrisp.data.normalization import file_normalization
-from hdrisp.errors import ConfigError, output_error
+from hdrisp.errors import ConfigError, check_output_dir, output_error
 from hdrisp.inference.tiling import (
     ALIGN,
     DEFAULT_BLEND,
@@ -169,7 +169,8 @@ class Developer:
         The mosaic is normalised by :func:`hdrisp.data.normalization.file_normalization`'s
         rule (a camera raw with its own black and white levels; a PNG raw as the
         ``dataset.json`` of its data set states, else the authors' ÷1020, exactly as training
-        read it) and packed (an odd last row/column is dropped). Raises
+        read it) and packed in RGGB phase: an odd last row/column is dropped, and a GRBG,
+        GBRG or BGGR mosaic also loses its first and last column, row, or both. Raises
         :class:`~hdrisp.errors.ConfigError` subclasses naming the file for unreadable input.
         """
         if fmt not in FORMATS:
@@ -214,8 +215,9 @@ def _compiled(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
 
 
 def write_image(path: Path, image: np.ndarray) -> Path:
-    """Write a uint8 H×W×3 image as PNG or JPEG (quality 95) by the suffix, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a uint8 H×W×3 image as PNG or JPEG (quality 95) by the suffix, atomically: a
+    failure (or Ctrl-C) leaves neither a partial image nor its temporary file."""
+    check_output_dir(path.parent)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     extra = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
     try:
@@ -224,6 +226,9 @@ def write_image(path: Path, image: np.ndarray) -> Path:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise output_error(exc, path) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -234,8 +239,10 @@ def develop_file(path: str | os.PathLike, model: nn.Module, out_dir: str | os.Pa
                  compile: bool | str = False) -> Path:
     """Develop one raw file into an 8-bit sRGB image (see :class:`Developer`).
 
-    Returns the written path ``out_dir/<stem>.png`` (or ``.jpg``); at level 0 the image
-    has the raw mosaic's size (an odd last row/column dropped).
+    Returns the written path ``out_dir/<stem>.png`` (or ``.jpg``). At level 0 an RGGB
+    mosaic's image has its size (an odd last row/column dropped); the other patterns are
+    first cut to RGGB phase, so a 1156×1734 mosaic gives 1156×1732 (GRBG), 1154×1734 (GBRG)
+    or 1154×1732 (BGGR).
     """
     developer = Developer(model, level=level, tile=tile, overlap=overlap, device=device,
                           precision=precision, compile=compile)

@@ -1,9 +1,9 @@
 """HistoGAN's differentiable RGB-uv histogram (Afifi et al., CVPR 2021), exact and fast.
 
-The maths (``../shared/reference/TRAINING.md``): the image is clamped to [0, 1] and, when a
-side is larger than ``size``, resized to ``size``×``size`` (bilinear, ``align_corners=False``).
-For every pixel and each projection c ∈ {R, G, B} with partners (c1, c2) = (G, B), (R, B),
-(R, G)::
+The maths (HistoGAN's, as the authors' code computes it): the image is clamped to [0, 1]
+and, when a side is larger than ``size``, resized to ``size``×``size`` (bilinear,
+``align_corners=False``). For every pixel and each projection c ∈ {R, G, B} with partners
+(c1, c2) = (G, B), (R, B), (R, G)::
 
     u_c = log(I_c + ε) − log(I_c1 + ε),   v_c = log(I_c + ε) − log(I_c2 + ε)
     H_c[i, j] = Σ_pixels  I_y · k(|u_c − t_i|) · k(|v_c − t_j|)
@@ -42,6 +42,7 @@ from typing import Literal
 import torch
 import torch.distributed as dist
 
+from hdrisp.errors import ConfigError, check_image_batch
 from hdrisp.losses.distances import DISTANCES, hellinger_distance, hellinger_over_processes
 
 Kernel = Literal["inverse-quadratic", "rbf", "thresholding"]
@@ -225,20 +226,13 @@ def image_pixels(img: torch.Tensor, size: int | None) -> torch.Tensor:
 
 def _check(img: torch.Tensor, bins: int, kernel: str, sigma: float,
            bounds: tuple[float, float]) -> None:
-    if not isinstance(img, torch.Tensor):
-        raise TypeError(f"rgbuv_histogram: expected a torch.Tensor, got {type(img).__name__}")
-    if img.ndim != 4 or img.shape[1] != 3:
-        raise ValueError(f"rgbuv_histogram: expected a B×3×H×W RGB batch, got shape "
-                         f"{tuple(img.shape)}")
-    if not img.is_floating_point():
-        raise ValueError(f"rgbuv_histogram: expected a floating-point image in [0, 1], got "
-                         f"{img.dtype}")
+    check_image_batch(img, "rgbuv_histogram: the image", value_range=None)  # clamped below
     if kernel not in KERNELS:
-        raise ValueError(f"rgbuv_histogram: unknown kernel {kernel!r} (one of {KERNELS})")
+        raise ConfigError(f"rgbuv_histogram: unknown kernel {kernel!r} (one of {KERNELS})")
     if bins < 2 or sigma <= 0:
-        raise ValueError(f"rgbuv_histogram: need bins ≥ 2 and sigma > 0, got {bins}, {sigma}")
+        raise ConfigError(f"rgbuv_histogram: need bins ≥ 2 and sigma > 0, got {bins}, {sigma}")
     if not (len(bounds) == 2 and float(bounds[0]) == -float(bounds[1]) and bounds[1] > 0):
-        raise ValueError(f"rgbuv_histogram: bounds must be symmetric, (−b, b) with b > 0 (the "
+        raise ConfigError(f"rgbuv_histogram: bounds must be symmetric, (−b, b) with b > 0 (the "
                          f"fast path flips kernel matrices), got {tuple(bounds)}")
 
 
@@ -325,10 +319,10 @@ class HistogramLoss(torch.nn.Module):
                  safe: bool = True, across_ranks: bool = False) -> None:
         super().__init__()
         if distance not in DISTANCES:
-            raise ValueError(f"HistogramLoss: unknown distance {distance!r} "
+            raise ConfigError(f"HistogramLoss: unknown distance {distance!r} "
                              f"(one of {sorted(DISTANCES)})")
         if reduction == "authors" and distance != "hellinger":
-            raise ValueError("HistogramLoss: reduction 'authors' exists for Hellinger only")
+            raise ConfigError("HistogramLoss: reduction 'authors' exists for Hellinger only")
         self.hist_kwargs = dict(bins=bins, size=size, kernel=kernel, sigma=sigma,
                                 intensity_scale=intensity_scale, bounds=tuple(bounds), eps=eps)
         self.distance, self.reduction, self.safe = distance, reduction, safe

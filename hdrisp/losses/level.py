@@ -1,4 +1,4 @@
-"""The total loss of each pyramid level, as TRAINING.md's schedule table states it.
+"""The total loss of each pyramid level, as the paper's schedule table states it.
 
 Two columns, both available by name:
 
@@ -24,7 +24,7 @@ import os
 import torch
 import torch.nn.functional as F
 
-from hdrisp.errors import ConfigError
+from hdrisp.errors import ConfigError, check_image_batch, check_same_shape
 from hdrisp.losses.histogram import HistogramLoss
 from hdrisp.losses.perceptual import build_perceptual
 from hdrisp.losses.ssim import ms_ssim, ssim
@@ -135,9 +135,8 @@ class LevelLoss(torch.nn.Module):
             self.hist.across_ranks = self._across_ranks
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
-        if pred.shape != target.shape:
-            raise ValueError(f"LevelLoss: prediction {tuple(pred.shape)} and target "
-                             f"{tuple(target.shape)} differ in shape")
+        check_image_batch(pred, "LevelLoss: the prediction", value_range=None)
+        check_same_shape(pred, target, "LevelLoss")
         terms: dict[str, torch.Tensor] = {}
         total = pred.new_zeros(())
         for name, weight in self.weights.items():

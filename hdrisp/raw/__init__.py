@@ -10,6 +10,7 @@
   authors' ÷1020 or black/white levels: how a mosaic becomes the network's input.
 - :mod:`hdrisp.raw.color`   — the sRGB curve, XYZ ↔ linear sRGB, :func:`to_uint8`.
 - :mod:`hdrisp.raw.stats`   — inspection numbers (per-channel statistics, clipping).
+- :mod:`hdrisp.raw.noise`   — noise against signal from one frame (:func:`noise_curve`).
 - :mod:`hdrisp.raw.figures` — inspection figures (matplotlib; imported on its own).
 
 Examples:

@@ -284,7 +284,8 @@ class LevelRun:
             metrics = validate(self.model, self.val_loader, self.loss_fn, self.rt,
                                image_dir=self.dir / "val_images",
                                n_images=self.config.validation.images,
-                               tag=f"epoch{self.epoch:03d}_step{self.step:06d}")
+                               tag=f"epoch{self.epoch:03d}_step{self.step:06d}",
+                               progress=self.config.logging.progress)
             self.validation = metrics
             self.val_log.write({"epoch": self.epoch, "step": self.step, **metrics})
             self.tb.scalars("val", metrics, self.step)
@@ -312,7 +313,8 @@ class LevelRun:
 
     def _finish(self) -> None:
         if self.rt.is_main:
-            plot_loss_curves(self.dir, self.level)
+            if self.config.logging.curves:
+                plot_loss_curves(self.dir, self.level)
             self._emit("level_end", {"level": self.level, "last": self.last,
                                      "best": self.best_path if self.best_path.is_file() else None})
         barrier(self.rt)
