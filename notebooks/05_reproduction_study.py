@@ -37,6 +37,8 @@
 # `REPRODUCTION.md` lists every claim of the paper with its status.
 
 # %% tags=["parameters"]
+# Without hdrisp installed (Colab, Binder), uncomment:
+# # %pip install "hdrisp @ git+https://github.com/<owner>/hdrisp" ipywidgets
 import os
 
 from hdrisp.tutorial import env_flag
