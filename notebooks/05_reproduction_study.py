@@ -234,8 +234,10 @@ else:
     results, meta = load_results(committed)
     per_image_path = committed.with_name("study_per_image.csv")
     study_dir = None
-label = "SMOKE RUN — plumbing only, not evidence" if meta.get("smoke") else meta.get("size", "?")
-print(f"{meta.get('title', '')} [{label}]: {meta.get('wall_s')} s wall, {meta.get('cpu_s')} s CPU")
+print(f"{meta.get('title', '')}: its runs took {meta.get('runs_wall_s')} s wall, "
+      f"{meta.get('runs_cpu_s')} s CPU ({meta.get('command')}, {meta.get('date')})")
+if meta.get("smoke"):
+    print("SMOKE RUN — plumbing only: none of the numbers below is evidence of anything")
 
 # %% [markdown]
 # ## 5 · Read the results
