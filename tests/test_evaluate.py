@@ -74,6 +74,33 @@ def test_evaluate_scores_the_baselines_against_the_targets(evaluation, tiny_synt
     assert row["psnr"] == pytest.approx(expected, abs=0.1)
 
 
+def test_evaluate_reads_a_zurich_layout_set(evaluation, tiny_synthetic: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture) -> None:
+    """The test split in Zurich's folders (huawei_raw/, canon/) scores exactly as in the
+    paper's, with --layout zurich and with auto-detection."""
+    import shutil
+
+    from hdrisp.evaluation import evaluate
+
+    root = tmp_path / "zurich"
+    shutil.copytree(tiny_synthetic / "test" / "raw", root / "test" / "huawei_raw")
+    shutil.copytree(tiny_synthetic / "test" / "groundtruth", root / "test" / "canon")
+    paper = {(r["method"], r["index"]): r for r in evaluation.per_image if r["index"] < 2}
+    for layout in ("zurich", "auto"):
+        report = evaluate(root, random_weights=True, out_dir=tmp_path / layout, layout=layout,
+                          baselines=("classical",), limit=2, progress=False)
+        assert report.n_images == 2 and len(report.per_image) == 4
+        for row in report.per_image:
+            expected = paper[row["method"], row["index"]]
+            for name in ("psnr", "ssim", "delta_e2000", "hellinger"):
+                assert row[name] == pytest.approx(expected[name], rel=1e-6), (layout, name)
+    with pytest.raises(HdrispError, match="no raw/ folder: not a paper-layout split"):
+        evaluate(root, random_weights=True, out_dir=tmp_path / "paper", layout="paper")
+    status = main(["evaluate", "--random-weights", "--data", str(root), "--layout", "zurich",
+                   "--limit", "1", "--baselines", "none", "--out", str(tmp_path / "cli")])
+    assert status == 0 and "1 test pairs of zurich" in capsys.readouterr().out
+
+
 def test_evaluate_command_prints_the_table(tiny_synthetic: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture) -> None:
     status = main(["evaluate", "--random-weights", "--data", str(tiny_synthetic),

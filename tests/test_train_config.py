@@ -13,7 +13,7 @@ from hdrisp.errors import ConfigError
 from hdrisp.training import TrainConfig, load_config, parse_levels, replace, with_steps
 from hdrisp.training.components import build_loss
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[1] / "hdrisp" / "configs"  # shipped in the wheel
 
 MINIMAL = {"name": "t", "levels": [{"level": 4, "batch": 2, "steps": 3}]}
 
@@ -145,3 +145,27 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path: Path, capsys) -> None:
 def test_cli_reports_a_missing_config(tmp_path: Path, capsys) -> None:
     assert main(["train", "--config", str(tmp_path / "nope.yaml")]) == 2
     assert "config file not found" in capsys.readouterr().err
+
+
+def test_shipped_configs_are_found_by_name_from_any_folder(tmp_path: Path, monkeypatch) -> None:
+    from hdrisp.training import config_names, config_path
+
+    monkeypatch.chdir(tmp_path)  # no checkout around: names still resolve (package data)
+    assert set(config_names()) >= {"tiny", "paper", "paper_code"}
+    for name in config_names():
+        assert config_path(name) == CONFIGS / f"{name}.yaml"
+        assert config_path(f"{name}.yaml") == CONFIGS / f"{name}.yaml"
+        assert load_config(name).name == name
+    mine = write(tmp_path, MINIMAL, "tiny.yaml")  # a file of that name here wins: a path is a path
+    assert config_path("tiny.yaml") == Path("tiny.yaml") and load_config("tiny.yaml").name == "t"
+    assert config_path(mine) == mine
+    with pytest.raises(ConfigError, match="no shipped config is called 'tiny2'"):
+        config_path("tiny2")
+    with pytest.raises(ConfigError, match="config file not found"):
+        config_path(tmp_path / "sub" / "tiny.yaml")
+
+
+def test_cli_train_takes_a_config_name(capsys) -> None:
+    # an impossible level fails after the name resolved, before anything trains
+    assert main(["train", "--config", "tiny", "--levels", "7"]) == 2
+    assert "--levels: expected LEVEL or FROM:TO" in capsys.readouterr().err

@@ -8,6 +8,7 @@
   authors' ``[B, Gb, R, Gr]`` planes, demosaicing, a quick preview.
 - :mod:`hdrisp.raw.color`   — the sRGB curve, XYZ ↔ linear sRGB, :func:`to_uint8`.
 - :mod:`hdrisp.raw.stats`   — inspection numbers (per-channel statistics, clipping).
+- :mod:`hdrisp.raw.noise`   — noise against signal from one frame (:func:`noise_curve`).
 - :mod:`hdrisp.raw.figures` — inspection figures (matplotlib; imported on its own).
 
 Examples:

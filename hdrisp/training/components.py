@@ -23,11 +23,12 @@ from hdrisp.training.config import TrainConfig
 
 def resolve_data_root(config: TrainConfig, data_root: str | os.PathLike | None = None) -> Path:
     """``data_root``, else ``config.data.root``, else the synthetic default set (built on first
-    use by :func:`hdrisp.synth.ensure_default_dataset`)."""
+    use by :func:`hdrisp.synth.ensure_default_dataset`, with a progress bar when
+    ``logging.progress``)."""
     root = data_root if data_root is not None else config.data.root
     if root is not None:
         return Path(root)
-    return Path(ensure_default_dataset())
+    return Path(ensure_default_dataset(progress=config.logging.progress))
 
 
 def build_model(config: TrainConfig, level: int) -> nn.Module:
@@ -48,6 +49,7 @@ def _paired(root: Path, split: str, level: int, config: TrainConfig, *, augment:
             patch: int | None, limit: int | None):
     cls = _cached_dataset_class() if config.data.cache else PairedRawDataset
     return cls(root, split, level, layout=config.data.layout, augment=augment, patch=patch,
+               transpose=config.data.transpose, normalization=config.data.normalization,
                limit=limit)
 
 
