@@ -164,7 +164,7 @@ def test_chroma_spread_is_the_rms_distance_from_the_centroid():
 
 @pytest.fixture(scope="module")
 def tiny():
-    return load_config(ROOT / "configs" / "tiny.yaml")
+    return load_config("tiny")
 
 
 def test_tutorial_size_shortens_whatever_tiny_yaml_says(tiny):
@@ -175,8 +175,8 @@ def test_tutorial_size_shortens_whatever_tiny_yaml_says(tiny):
         assert (new.batch, new.patch) == (old.batch, old.patch)
         assert new.steps == max(1, round(old.steps * size.fraction))
     assert design.default_size(tiny) == "tutorial"
-    assert design.default_size(load_config(ROOT / "configs" / "paper.yaml")) == "full"
-    paper = design.shorten(load_config(ROOT / "configs" / "paper.yaml"), design.SIZES["full"])
+    assert design.default_size(load_config("paper")) == "full"
+    paper = design.shorten(load_config("paper"), design.SIZES["full"])
     assert [r.epochs for r in paper.levels] == [15, 20, 25, 33, 60]
 
 

@@ -110,7 +110,8 @@ def plan_study(config: str | os.PathLike, *, size: str | None = None,
                data_root: str | os.PathLike | None = None) -> StudyPlan:
     """Make a :class:`StudyPlan` from a config file and the study's options.
 
-    ``size`` None picks ``tutorial`` for ``configs/tiny.yaml`` and ``full`` for any other
+    ``config`` is a shipped config's name (``tiny``, ``paper``, ``paper_code``) or a YAML
+    file. ``size`` None picks ``tutorial`` for ``tiny`` and ``full`` for any other
     config (:func:`hdrisp.study.design.default_size`). ``arms`` names built-in arms or gives
     further :class:`~hdrisp.study.design.Arm` objects (lesson 05's exercises).
     """
