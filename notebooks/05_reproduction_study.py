@@ -37,8 +37,7 @@
 # `REPRODUCTION.md` lists every claim of the paper with its status.
 
 # %% tags=["parameters"]
-# Running on Colab, Binder or a lab image without hdrisp? Uncomment the next line, run it once
-# and restart the kernel (URL: the repository your course installs from; INSTRUCTORS.md):
+# Without hdrisp installed (Colab, Binder), uncomment:
 # # %pip install "hdrisp @ git+https://github.com/<owner>/hdrisp" ipywidgets
 import os
 

@@ -78,7 +78,7 @@ CLAIMS: tuple[Claim, ...] = (
           "The colour term is HistoGAN's differentiable RGB-uv histogram (64 bins, "
           "inverse-quadratic kernel, σ 0.02, intensity weighting) under a Hellinger distance, "
           "weighted 0.25 at every level",
-          "paper; the authors' code",
+          "paper (training table); the authors' code",
           VERIFIED,
           "Histograms and the loss value equal the authors' outputs on their reference "
           "inputs; the fast batched form equals a literal loop (`tests/test_histogram.py`).",
@@ -156,7 +156,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("data-conventions",
           "Input: the RGGB mosaic packed as [B, Gb, R, Gr] and divided by 1020; targets "
           "resized bicubically to each level's size",
-          "the authors' code",
+          "the authors' code; the paper's data conventions",
           VERIFIED,
           "`tests/test_data.py` checks the packing order, the scaling and the target sizes.",
           ("pytest tests/test_data.py",)),
