@@ -79,9 +79,10 @@ from hdrisp.tutorial import checks
 device = tutorial.pick_device(DEVICE)
 data_root = tutorial.synthetic_set(DATA_DIR, smoke=SMOKE)
 config_path = CONFIG or ("paper" if device.type == "cuda" else "tiny")
-run_it = STUDY or ("smoke" if SMOKE else "")
-plan = plan_study(config_path, size=run_it or None, data_root=data_root)
 committed = Path("results", "study.csv").resolve()  # beside this notebook, in a checkout
+# without committed results (a wheel install, a copied notebook) the smoke study runs instead
+run_it = STUDY or ("smoke" if SMOKE or not committed.is_file() else "")
+plan = plan_study(config_path, size=run_it or None, data_root=data_root)
 study_dir = Path(RUN_DIR) / "study" if RUN_DIR else \
     tutorial.run_dir("").parent / "study" / (plan.base.name + ("_smoke" if plan.smoke else ""))
 print(f"device {device}, data {data_root}, config {config_path}")
