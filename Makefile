@@ -45,7 +45,7 @@ tutorial: $(STAMP)
 	$(VENV)/bin/hdrisp train --config tiny --out runs/tutorial
 
 study: $(STAMP)
-	$(VENV)/bin/hdrisp study --config configs/tiny.yaml --out runs/study/tiny
+	$(VENV)/bin/hdrisp study --config tiny --out runs/study/tiny
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

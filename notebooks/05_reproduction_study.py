@@ -47,7 +47,7 @@ SMOKE = env_flag("HDRISP_SMOKE")                   # the smoke study (CI, about 
 DATA_DIR = os.environ.get("HDRISP_DATA_DIR", "")   # data folder; "" → hdrisp's default data/
 RUN_DIR = os.environ.get("HDRISP_RUN_DIR", "")     # "" → the study goes to runs/study/NAME
 DEVICE = os.environ.get("HDRISP_DEVICE", "auto")   # "auto", "cpu" or "cuda"
-CONFIG = os.environ.get("HDRISP_CONFIG", "")       # "" → tiny.yaml on CPU, paper.yaml on CUDA
+CONFIG = os.environ.get("HDRISP_CONFIG", "")       # "" → tiny on CPU, paper on CUDA
 STUDY = os.environ.get("HDRISP_STUDY", "")         # "" → run the smoke study in SMOKE mode,
                                                    # else read the committed results; or
                                                    # "tutorial" (~20 min CPU) / "full": run it
@@ -69,17 +69,20 @@ from hdrisp.study import (
     plan_study,
     run_study,
 )
+from hdrisp.study.design import Arm, matched_direct_steps
 from hdrisp.study.figures import bar_figure, cast_grid
 from hdrisp.study.illuminants import AVERAGE_CAMERA, ILLUMINANTS, REFERENCE
 from hdrisp.study.report import CLAIMS, claim_status, study_tables
 from hdrisp.study.results import read_csv
+from hdrisp.tutorial import checks
 
 device = tutorial.pick_device(DEVICE)
 data_root = tutorial.synthetic_set(DATA_DIR, smoke=SMOKE)
-config_path = CONFIG or tutorial.config_file("paper" if device.type == "cuda" else "tiny")
-run_it = STUDY or ("smoke" if SMOKE else "")
+config_path = CONFIG or ("paper" if device.type == "cuda" else "tiny")
+committed = Path("results", "study.csv").resolve()  # beside this notebook, in a checkout
+# without committed results (a wheel install, a copied notebook) the smoke study runs instead
+run_it = STUDY or ("smoke" if SMOKE or not committed.is_file() else "")
 plan = plan_study(config_path, size=run_it or None, data_root=data_root)
-committed = tutorial.config_file("tiny").parents[1] / "notebooks" / "results" / "study.csv"
 study_dir = Path(RUN_DIR) / "study" if RUN_DIR else \
     tutorial.run_dir("").parent / "study" / (plan.base.name + ("_smoke" if plan.smoke else ""))
 print(f"device {device}, data {data_root}, config {config_path}")
@@ -138,8 +141,6 @@ for row in plan.config.levels:
 # whole staged schedule — counted, not guessed:
 
 # %%
-from hdrisp.study.design import matched_direct_steps
-
 steps, compute = matched_direct_steps(plan.config, data_root)
 for level, info in compute["levels"].items():
     print(f"level {level}: {info['steps']} steps × batch {info['batch']} × "
@@ -158,18 +159,30 @@ print(f"staged: {compute['staged_flops'] / 1e12:.2f} TFLOP → level 0 alone: {s
 # The gains come from the illuminant's white point. A white of chromaticity (x, y) has
 # XYZ = (x/y, 1, (1 − x − y)/y); the camera sees it through its colour matrix; the gain of a
 # channel is its response under the new light over its response under daylight (D65),
-# normalised so that green keeps its value. By hand, for a tungsten bulb (CIE A):
+# normalised so that green keeps its value.
+#
+# **Your turn.** Write `camera_white(name, camera)`: the camera RGB of illuminant `name`'s white
+# (`ILLUMINANTS[name].xy`), seen through `camera` (a 3×3 linear sRGB → camera RGB matrix) after
+# `XYZ_TO_SRGB`, divided by its green value.
+
+# %% tags=["solution"]
+def camera_white(name, camera=AVERAGE_CAMERA):
+    """The camera RGB (G = 1) of the white of illuminant ``name``."""
+    # BEGIN SOLUTION
+    x, y = ILLUMINANTS[name].xy
+    xyz = np.array([x / y, 1.0, (1 - x - y) / y])
+    rgb = camera @ XYZ_TO_SRGB @ xyz
+    return rgb / rgb[1]
+    # END SOLUTION
+
 
 # %%
-def white_xyz(x, y):
-    return np.array([x / y, 1.0, (1 - x - y) / y])
+checks.check_camera_white(camera_white)
 
+# %% [markdown]
+# The gains of a tungsten bulb (CIE A) against daylight, by hand, then every illuminant's:
 
-def camera_white(name, camera=AVERAGE_CAMERA):
-    rgb = camera @ XYZ_TO_SRGB @ white_xyz(*ILLUMINANTS[name].xy)
-    return rgb / rgb[1]
-
-
+# %%
 by_hand = camera_white("A") / camera_white(REFERENCE)
 by_hand = by_hand / by_hand[1]
 print("tungsten gains by hand (R, G, B):", np.round(by_hand, 3))
@@ -217,13 +230,27 @@ print(f"{len(cast.items)} renderings of {cast.scenes} scenes; {inside:.0%} of th
 # network that outputs the same grey whatever it is shown — is perfectly invariant and scores
 # 0 on both. Constancy is only worth something from a method that gets the colours right, so
 # these two numbers are always read beside the third (and beside the test split's ΔE00).
+#
+# **Your turn.** Write `chroma_spread(means)` for an N×2 array of the renderings' mean (a*, b*).
+
+# %% tags=["solution"]
+def chroma_spread(means):
+    """RMS distance of the rows of ``means`` (N × 2: mean a*, b*) from their centroid."""
+    # BEGIN SOLUTION
+    means = np.asarray(means, dtype=float)
+    return float(np.sqrt(((means - means.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    # END SOLUTION
+
+
+# %%
+checks.check_chroma_spread(chroma_spread)
 
 # %% [markdown]
 # ## 4 · Run the study
 #
 # In smoke mode the study trains every arm for one step at levels 4 and 0 with two seeds: it
 # runs every code path in about a minute, and its numbers mean nothing. `STUDY="tutorial"` runs
-# the tutorial size (a tenth of `configs/tiny.yaml`'s steps, 5 arms × 3 seeds, about 20 minutes
+# the tutorial size (a tenth of the `tiny` config's steps, 5 arms × 3 seeds, about 20 minutes
 # on a laptop CPU); otherwise this notebook reads the committed results of the last study,
 # `notebooks/results/study.csv`, which `hdrisp study` followed by `hdrisp study report` wrote.
 
@@ -236,8 +263,10 @@ else:
     results, meta = load_results(committed)
     per_image_path = committed.with_name("study_per_image.csv")
     study_dir = None
-label = "SMOKE RUN — plumbing only, not evidence" if meta.get("smoke") else meta.get("size", "?")
-print(f"{meta.get('title', '')} [{label}]: {meta.get('wall_s')} s wall, {meta.get('cpu_s')} s CPU")
+print(f"{meta.get('title', '')}: its runs took {meta.get('runs_wall_s')} s wall, "
+      f"{meta.get('runs_cpu_s')} s CPU ({meta.get('command')}, {meta.get('date')})")
+if meta.get("smoke"):
+    print("SMOKE RUN — plumbing only: none of the numbers below is evidence of anything")
 
 # %% [markdown]
 # ## 5 · Read the results
@@ -278,16 +307,16 @@ elif committed.with_name("study_cast_grid.png").is_file():
 # %% [markdown]
 # ## 6 · Seeds and pairing, seen in the numbers
 #
-# Take ΔE00 on the test split for the histogram-free arm and the reference. The spread of the
-# scores over *images* is large; the spread of the per-image *differences* is much smaller —
-# that is what pairing buys. Then recompute the paired difference by hand and check it against
-# the CSV.
+# Take ΔE00 on the test split for the histogram-free arm and the reference, as seed × image
+# arrays. The spread of the scores over *images* is large; the spread of the per-image
+# *differences* is much smaller — that is what pairing buys.
 
 # %%
 rows = read_csv(per_image_path) if per_image_path.is_file() else []
 
 
 def scores(method, metric="delta_e2000"):
+    """seed × image array of ``method``'s scores on the test split."""
     by_seed = {}
     for r in rows:
         if r["method"] == method and r["set"] == "test":
@@ -295,19 +324,45 @@ def scores(method, metric="delta_e2000"):
     return np.array([[v for _, v in sorted(by_seed[s].items())] for s in sorted(by_seed)])
 
 
-if rows and "hist_x0" in {r["method"] for r in rows}:
-    arm, ref = scores("hist_x0"), scores(REFERENCE_ARM)
-    diff = arm - ref
-    print(f"ΔE00 over images: sd {ref.std():.2f} (reference), {arm.std():.2f} (hist ×0)")
-    print(f"per-image differences: sd {diff.std():.3f}; per-seed mean differences: "
-          f"{np.round(diff.mean(axis=1), 3)}")
-    row = next(r for r in results if r["kind"] == "paired" and r["method"] == "hist_x0"
-               and r["set"] == "test" and r["metric"] == "delta_e2000")
-    print(f"mean paired difference by hand {diff.mean():+.4f}, in the CSV {row['diff']:+.4f} "
-          f"[{row['ci_low']:+.4f}, {row['ci_high']:+.4f}] → {row['verdict']}")
-    assert abs(diff.mean() - row["diff"]) < 1e-3 * max(1.0, abs(row["diff"]))
-else:
-    print("no per-image scores here (run the study, or commit study_per_image.csv)")
+if not rows:
+    raise FileNotFoundError(f"no per-image scores at {per_image_path}: run the study "
+                            "(STUDY='smoke' or 'tutorial')")
+arm, ref = scores("hist_x0"), scores(REFERENCE_ARM)
+diff = arm - ref
+print(f"ΔE00 over images: sd {ref.std():.2f} (reference), {arm.std():.2f} (hist ×0)")
+print(f"per-image differences: sd {diff.std():.3f}; per-seed mean differences: "
+      f"{np.round(diff.mean(axis=1), 3)}")
+
+# %% [markdown]
+# How sure is the mean difference? Rerunning the study would draw other seeds *and* (on another
+# test set) other images; the bootstrap imitates both by drawing, many times, S seeds out of the
+# S with replacement and then N images out of the N, and taking the mean of the chosen cells.
+# The middle 95 % of those means is the interval.
+#
+# **Your turn.** Write `bootstrap_interval(diffs, rng, n=2000)` for an S×N array (seeds ×
+# images), with `rng` a `numpy.random.Generator`; return `(low, high)`.
+
+# %% tags=["solution"]
+def bootstrap_interval(diffs, rng, n=2000):
+    """95 % interval of the mean of ``diffs`` (seeds × images): seeds, then images resampled."""
+    # BEGIN SOLUTION
+    s, m = diffs.shape
+    means = [diffs[rng.integers(s, size=s)][:, rng.integers(m, size=m)].mean()
+             for _ in range(n)]
+    return tuple(np.quantile(means, [0.025, 0.975]))
+    # END SOLUTION
+
+
+# %%
+checks.check_bootstrap_interval(bootstrap_interval)
+
+# %%
+low, high = bootstrap_interval(diff, np.random.default_rng(0))
+row = next(r for r in results if r["kind"] == "paired" and r["method"] == "hist_x0"
+           and r["set"] == "test" and r["metric"] == "delta_e2000")
+print(f"mean paired difference by hand {diff.mean():+.4f} [{low:+.4f}, {high:+.4f}]; in the CSV "
+      f"{row['diff']:+.4f} [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}] → {row['verdict']}")
+assert abs(diff.mean() - row["diff"]) < 1e-3 * max(1.0, abs(row["diff"]))
 
 # %% [markdown]
 # ## 7 · What the numbers support — and what they do not
@@ -342,29 +397,123 @@ for claim in CLAIMS:
 #   much as constancy.
 #
 # For evidence about the paper's claim, run the full study with the real data on a GPU:
-# `hdrisp study --config configs/paper.yaml --data ROOT --device cuda` (REPRODUCTION.md).
+# `hdrisp study --config paper --data ROOT --device cuda` (REPRODUCTION.md).
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. **The kernel as a further arm.** Is it the histogram, or its inverse-quadratic kernel?
-#    Add an arm with the RBF kernel and run the study with it:
-#    `from hdrisp.study.design import Arm`;
-#    `rbf = Arm("rbf", "RBF kernel", "does the kernel matter?", histogram={"kernel": "rbf"})`;
-#    `run_study(plan_study(config_path, size="tutorial", arms=["hist_x0", rbf]), "runs/study/rbf")`.
-#    *Hint: the reference arm is added for you; compare `rbf` with it in the paired rows.*
-# 2. **σ as an arm.** The kernel's width σ = 0.02 decides how sharp the histogram is. Try
-#    `histogram={"sigma": 0.1}`. What do you expect for the gradient of a very sharp kernel?
-#    *Hint: notebook 02's explorer shows the histogram for several σ.*
-# 3. **How many seeds?** Rerun with `seeds=[0, 1, 2, 3, 4, 5]` (in `plan_study`). How does the
-#    width of the intervals change?
-#    *Hint: it shrinks roughly as one over the square root of the number of seeds.*
-# 4. **Inside the training light.** Rebuild the study with `illuminants=["D75", "D65", "D50"]`
-#    only. Do the arms' constancy numbers change, and does their ranking?
-# 5. **Grey-world is a constancy algorithm.** The classical baseline balances each image so its
-#    mean is grey. Why is its chroma spread small but its ΔE00 to target large? And why is the
-#    as-shot baseline — told the light — not perfectly constant either?
-#    *Hint: clipping, and what a grey-world assumption does to a red scene.*
-# 6. **At full scale.** With the paper's data and a GPU, run
-#    `hdrisp study --config configs/paper.yaml --data ROOT --device cuda`, then
-#    `hdrisp study report runs/study/paper`. Which rows of REPRODUCTION.md change status?
+# Each exercise has a cell for your answer and a check after it. Exercise 3 trains: at the
+# smoke size in smoke mode, else at the size of this notebook's study (the tutorial size: two
+# new arms and the reference, 3 seeds each, about 15 minutes of CPU when the reference must be
+# trained too).
+#
+# **1 · The kernel as a further arm.** Is it the histogram, or its inverse-quadratic kernel?
+# Make an arm `rbf` (`hdrisp.study.design.Arm`) that trains the paper's schedule with the RBF
+# kernel: `histogram={"kernel": "rbf"}`, everything else the reference's.
+# *Hint: `Arm(name, label, question, histogram=...)`; the name must be new.*
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+rbf = Arm("rbf", "RBF kernel", "does the kernel's shape matter?", histogram={"kernel": "rbf"})
+# END SOLUTION
+
+# %%
+checks.check_further_arm(rbf, {"kernel": "rbf"})
+
+# %% [markdown]
+# **2 · σ as an arm.** The kernel's width σ = 0.02 decides how sharp the histogram is (notebook
+# 02's explorer). Make an arm `wide` with σ = 0.1.
+# *Hint: what do you expect of the gradient of a very sharp kernel, far from a bin centre?*
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+wide = Arm("sigma_0.1", "σ = 0.1", "does a wider kernel help?", histogram={"sigma": 0.1})
+# END SOLUTION
+
+# %%
+checks.check_further_arm(wide, {"sigma": 0.1})
+
+# %% [markdown]
+# **3 · Run them.** Run the study with both new arms (the reference is added for you; when this
+# notebook ran its study, use the same folder and only the new arms train) and keep its results
+# in `extra`. Does either differ from the reference by more than the seed noise?
+# *Hint: `plan_study(config_path, size=plan.size.name, arms=[...], data_root=data_root)`.*
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+exercise_dir = study_dir or tutorial.run_dir("").parent / "study" / f"{plan.base.name}_exercise"
+arms_now = [a.name for a in plan.arms] if run_it else []
+extra = run_study(plan_study(config_path, size=plan.size.name, arms=[*arms_now, rbf, wide],
+                             data_root=data_root), exercise_dir, device=str(device))
+# END SOLUTION
+display(Markdown(study_tables(extra.results, extra.meta)))
+
+# %%
+checks.check_arm_results(extra.results, ["rbf", "sigma_0.1"])
+
+# %% [markdown]
+# **4 · How many seeds?** The interval of hist ×0 − hist ×1 on ΔE00 (test split) in `results`
+# came from a few seeds. If its width shrinks as one over the square root of the number of
+# seeds, how wide would it be with 12? Put the number in `width_12`.
+# *Hint: the width is `ci_high − ci_low` of that row; the CSV says how many seeds (`n_seeds`).*
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+row = next(r for r in results if r["kind"] == "paired" and r["method"] == "hist_x0"
+           and r["set"] == "test" and r["metric"] == "delta_e2000")
+width_12 = (row["ci_high"] - row["ci_low"]) * np.sqrt(row["n_seeds"] / 12)
+# END SOLUTION
+print(f"about {width_12:.3g} wide with 12 seeds")
+
+# %%
+checks.check_seed_width(results, width_12, seeds=12)
+
+# %% [markdown]
+# **5 · At full scale.** With the paper's data and a GPU, run
+# `hdrisp study --config paper --data ROOT --device cuda`, then
+# `hdrisp study report runs/study/paper`. Which rows of `REPRODUCTION.md` change status, and
+# which cannot change whatever you run? (No check: the answer is in the report.)
+#
+# **6 · Inside the training light.** For each illuminant of the cast set, what share of its
+# renderings has an as-shot white balance inside the training set's range? Make a dict
+# `inside` (illuminant → share between 0 and 1) from `cast.items`.
+# *Hint: each item has `illuminant` and `wb_in_training_range`.*
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+inside = {name: float(np.mean([i.wb_in_training_range for i in cast.items
+                               if i.illuminant == name]))
+          for name in cast.illuminants}
+# END SOLUTION
+print({name: f"{share:.0%}" for name, share in inside.items()})
+
+# %%
+checks.check_inside_range(cast, inside)
+
+# %% [markdown]
+# **7 · Grey-world is a constancy algorithm.** The classical baseline balances each image so
+# that its mean is grey. Under which illuminant is it furthest from the target (`worst`, from the
+# `cast:<illuminant>` rows of `results`)? Then explain, in the cell below, why its chroma spread
+# is small but its ΔE00 to the target large, and why the as-shot baseline — told the light — is
+# not perfectly constant either.
+# *Hint: clipping, quantisation, and what a grey-world assumption does to a red scene.*
+
+# %% [markdown] tags=["solution"]
+# A grey-world balance makes every rendering's mean grey, whatever the light, so the renderings'
+# mean chroma hardly moves (small spread) — but a scene whose true mean is not grey (a red
+# apple, a blue sky) is pulled to grey under *every* light, so it stays far from its target.
+# The as-shot baseline knows the light, yet a re-lit raw has lost information: a gain above 1
+# clips highlights that were fine, a gain below 1 throws away bits of the dark channel, and its
+# auto exposure reads each rendering anew.
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+per_light = {r["set"].split(":", 1)[1]: r["mean"] for r in results
+             if r["kind"] == "summary" and r["method"] == "classical"
+             and r["set"].startswith("cast:") and r["metric"] == "de_target"}
+worst = max(per_light, key=per_light.get)
+# END SOLUTION
+print(f"grey-world is furthest from the target under {worst}")
+
+# %%
+checks.check_worst_illuminant(results, "classical", worst)

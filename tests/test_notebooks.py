@@ -68,9 +68,8 @@ def test_structure_parameters_goals_and_exercises(path: Path):
     assert len(exercises) == 1, "one '## Exercises' section, at the end"
     tail = notebook.cells[exercises[0]:]
     assert "Hint" in "\n".join(c.source for c in tail if c.cell_type == "markdown")
-    if '"solution"' in path.read_text(encoding="utf-8"):  # lesson 05: open questions, no checks
-        assert tail[-1].cell_type == "code" and "checks.check_" in tail[-1].source, (
-            "the last exercise ends with its check")
+    assert tail[-1].cell_type == "code" and "checks.check_" in tail[-1].source, (
+        "the last exercise ends with its check")
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", []), "first code cell must be tagged"
     # hosted notebooks (Colab, Binder): the parameters cell says how to install hdrisp
@@ -165,12 +164,12 @@ def test_notebooks_03_then_04_share_the_run(tmp_path, smoke_parameters):
     assert (tmp_path / "run" / "evaluation" / "metrics.md").is_file()
 
 
-# lessons with solution cells (lesson 05's exercises are open questions, not yet checked)
+# lessons with solution cells: every lesson
 WITH_SOLUTIONS = [p for p in NOTEBOOKS if '"solution"' in p.read_text(encoding="utf-8")]
 
 
 def test_the_course_lessons_have_solutions():
-    assert [p.stem[:2] for p in WITH_SOLUTIONS] == ["01", "02", "03", "04"]
+    assert [p.stem[:2] for p in WITH_SOLUTIONS] == ["01", "02", "03", "04", "05"]
 
 
 @pytest.mark.parametrize("path", WITH_SOLUTIONS, ids=_ids(WITH_SOLUTIONS))
@@ -197,12 +196,17 @@ def test_student_edition_runs_up_to_its_first_exercise(path: Path, tmp_path, smo
 
 def test_notebook_05_runs_the_smoke_study_and_labels_it(tmp_path, smoke_parameters):
     (run,) = run_notebooks(["05"], tmp_path / "out", parameters=smoke_parameters, env=KERNEL_ENV)
-    text = _outputs_text(_executed(run))
+    notebook = _executed(run)
+    text = _outputs_text(notebook)
     assert "SMOKE RUN" in text and "tungsten gains by hand" in text
     assert "mean paired difference by hand" in text
     study = tmp_path / "run" / "study"
     assert (study / "results.csv").is_file()
     assert (study / "cast_set" / "cast_manifest.json").is_file()
+    # exercise 3 added two arms to the same study: only they trained
+    assert (study / "rbf" / "seed0" / "level0" / "last.pt").is_file()
+    assert (study / "sigma_0.1" / "seed1" / "level0" / "last.pt").is_file()
+    _every_check_passed(run, notebook)
 
 
 def test_a_failing_notebook_names_its_cell(tmp_path):

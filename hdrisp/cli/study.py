@@ -1,9 +1,9 @@
 """``hdrisp study``: the reproduction study (histogram-term ablation, colour-constancy cast set,
 paper vs code schedule, staged vs level 0 alone), its report, and the cast set alone.
 
-    hdrisp study                      the tutorial size on configs/tiny.yaml (about 20 min, CPU)
+    hdrisp study                      the tutorial size of the tiny config (about 20 min, CPU)
     hdrisp study --smoke              a plumbing check in about a minute (what CI runs)
-    hdrisp study --config configs/paper.yaml --data ROOT --device cuda     the paper's scale
+    hdrisp study --config paper --data ROOT --device cuda     the paper's scale
     hdrisp study report runs/study/tiny   publish its results, rewrite REPRODUCTION.md
     hdrisp study cast-set --data ROOT -o OUT   only build the colour-constancy test set
 """
@@ -37,14 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "study", help="the reproduction study: histogram ablation, colour constancy, schedules",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, default=None, metavar="YAML",
-                        help="the schedule every arm trains (default: configs/tiny.yaml)")
+    parser.add_argument("--config", default="tiny", metavar="NAME|YAML",
+                        help="the schedule every arm trains: a shipped config (tiny, paper, "
+                        "paper_code) or a YAML file (default: tiny)")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--smoke", action="store_true",
                       help="the smoke size: 1 step at levels 4 and 0, 2 seeds, a few images")
     size.add_argument("--size", choices=("smoke", "tutorial", "full"), default=None,
                       help="tutorial: the config's steps × --fraction; full: the config as "
-                      "written (default: tutorial for tiny.yaml, full for any other config)")
+                      "written (default: tutorial for tiny, full for any other config)")
     parser.add_argument("--fraction", type=float, default=None, metavar="F",
                         help="share of each level's steps at the tutorial size (default 0.1)")
     parser.add_argument("--seeds", type=_seeds, default=None, metavar="S,...",
@@ -103,10 +104,8 @@ def study_command(args: argparse.Namespace) -> int:
     from hdrisp.study import plan_study, run_study
     from hdrisp.study.report import study_tables
     from hdrisp.study.runner import command_line
-    from hdrisp.tutorial import config_file
-
     size = "smoke" if args.smoke else args.size
-    plan = plan_study(args.config or config_file("tiny"), size=size, fraction=args.fraction,
+    plan = plan_study(args.config, size=size, fraction=args.fraction,
                       seeds=args.seeds, arms=args.arms, illuminants=args.illuminants,
                       cast_scenes=args.cast_scenes, baselines=args.baselines,
                       data_root=args.data)

@@ -1,6 +1,6 @@
 """The study's design: its arms, its sizes, and how each arm's training config is derived.
 
-Every arm is the *same* staged schedule (the config given, ``configs/tiny.yaml`` by default)
+Every arm is the *same* staged schedule (the config given, the shipped ``tiny`` by default)
 with one thing changed, trained once per seed:
 
 ==========  =========================================================================
@@ -22,7 +22,7 @@ seed by seed (paired) removes the rest of the run-to-run noise.
 
 Sizes (:data:`SIZES`): ``smoke`` (seconds: a plumbing check, not evidence), ``tutorial`` (the
 config's schedule shortened to ``fraction`` of its steps, so that the whole study fits a laptop
-CPU in about 20 minutes) and ``full`` (the config as written: ``configs/paper.yaml`` on GPUs).
+CPU in about 20 minutes) and ``full`` (the config as written: ``paper`` on GPUs).
 """
 
 from __future__ import annotations

@@ -54,8 +54,8 @@ class Claim:
     study: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
 
-_FULL_STUDY = "hdrisp study --config configs/paper.yaml --data ROOT --device cuda"
-_TRAIN = "hdrisp train --config configs/paper.yaml --data ROOT --device cuda"
+_FULL_STUDY = "hdrisp study --config paper --data ROOT --device cuda"
+_TRAIN = "hdrisp train --config paper --data ROOT --device cuda"
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("architecture",
@@ -88,7 +88,7 @@ CLAIMS: tuple[Claim, ...] = (
           "weights; Adam, learning rate 5e-5; batch/epochs 50/15, 35/20, 25/25, 15/33, 10/60",
           "paper, training-details table",
           VERIFIED,
-          "`configs/paper.yaml` is that table (`tests/test_train_config.py`); training it "
+          "The shipped `paper` config is that table (`tests/test_train_config.py`); training it "
           "needs the paper's data and a GPU (days per run).",
           (_TRAIN,)),
     Claim("paper-vs-code",
@@ -97,10 +97,10 @@ CLAIMS: tuple[Claim, ...] = (
           "paper table against the authors' code",
           SYNTHETIC,
           "Both columns are implemented (`loss.schedule: paper | code`; paper is the default; "
-          "`configs/paper_code.yaml`). The study's `code` arm measures what the difference "
+          "the shipped `paper_code` config). The study's `code` arm measures what the difference "
           "does.",
           (_FULL_STUDY + " --arms code",
-           "hdrisp train --config configs/paper_code.yaml --data ROOT --device cuda"),
+           "hdrisp train --config paper_code --data ROOT --device cuda"),
           (("code", "test", ("psnr", "ssim", "delta_e2000", "hellinger")),)),
     Claim("colour-constancy",
           "Putting histogram information into the loss gives better colour constancy (the "

@@ -110,7 +110,8 @@ def plan_study(config: str | os.PathLike, *, size: str | None = None,
                data_root: str | os.PathLike | None = None) -> StudyPlan:
     """Make a :class:`StudyPlan` from a config file and the study's options.
 
-    ``size`` None picks ``tutorial`` for ``configs/tiny.yaml`` and ``full`` for any other
+    ``config`` is a shipped config's name (``tiny``, ``paper``, ``paper_code``) or a YAML
+    file. ``size`` None picks ``tutorial`` for ``tiny`` and ``full`` for any other
     config (:func:`hdrisp.study.design.default_size`). ``arms`` names built-in arms or gives
     further :class:`~hdrisp.study.design.Arm` objects (lesson 05's exercises).
     """
@@ -345,7 +346,6 @@ class _Study:
             bar.update()
         finally:
             bar.close()
-        methods = [a.name for a in self.plan.arms] + list(self.plan.baselines)
         results = build_results(rows, self.plan.arms, self.plan.baselines,
                                 self.plan.size.illuminants)
         paths = {"per_image": write_csv(self.out / "per_image.csv", rows, PER_IMAGE_COLUMNS),
@@ -353,14 +353,7 @@ class _Study:
                                       RESULTS_COLUMNS)}
         meta = self.meta(time.perf_counter() - start_wall, time.process_time() - start_cpu)
         paths["meta"] = _write_json(self.out / "results.json", meta)
-        paths["figure"] = self.out / "study.png"
-        bar_figure(results, paths["figure"], title=meta["title"])
-        paths["grid"] = self.out / "cast_grid.png"
-        cast_grid(self.out, [m for m in methods if _has_grid(self.out, m, self.plan)],
-                  self.plan.size.illuminants, paths["grid"],
-                  arms=[a.name for a in self.plan.arms],
-                  labels={r["method"]: r["label"] for r in results},
-                  seed=self.plan.size.seeds[0], crop=self.plan.size.eval_crop)
+        paths["figure"], paths["grid"] = draw_figures(self.out)
         return StudyResult(self.out, results, paths, meta)
 
     def meta(self, wall: float, cpu: float) -> dict:
@@ -444,14 +437,34 @@ def load_results(out: str | os.PathLike) -> tuple[list[dict], dict]:
     return read_csv(csv_path), meta
 
 
+def draw_figures(out: str | os.PathLike) -> tuple[Path, Path]:
+    """Draw a finished study's ``study.png`` and ``cast_grid.png`` again from its
+    ``results.csv``, ``results.json`` and the runs' saved renderings (with this version's
+    figure code)."""
+    out = Path(out)
+    results, meta = load_results(out)
+    arms = [r["method"] for r in results if r["kind"] == "summary" and r["role"] != "baseline"]
+    methods = list(dict.fromkeys(r["method"] for r in results if r["kind"] == "summary"))
+    seed = meta["seeds"][0]
+    shown = [m for m in methods if (out / m / f"seed{seed}" / "eval" / "grid").is_dir()
+             or (out / "baselines" / "eval" / m / "grid").is_dir()]
+    bar_figure(results, out / "study.png", title=meta.get("title"))
+    cast_grid(out, shown, meta["illuminants"], out / "cast_grid.png", arms=arms,
+              labels={r["method"]: r["label"] for r in results}, seed=seed,
+              crop=meta.get("eval_crop"))
+    return out / "study.png", out / "cast_grid.png"
+
+
 def publish(out: str | os.PathLike, csv_path: str | os.PathLike) -> tuple[Path, Path]:
     """Copy a study's ``results.csv`` to ``csv_path`` and beside it its ``results.json``
     (same name, ``.json``), ``per_image.csv`` and figures (``<stem>_per_image.csv``,
-    ``<stem>_study.png``, ``<stem>_cast_grid.png``): what the lesson and REPRODUCTION.md read.
+    ``<stem>_study.png``, ``<stem>_cast_grid.png``, drawn again by :func:`draw_figures`):
+    what the lesson and REPRODUCTION.md read.
     """
     out, csv_path = Path(out), Path(csv_path)
     if not (out / "results.csv").is_file():
         raise DatasetError("no results.csv here: not a finished study folder", out)
+    draw_figures(out)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out / "results.csv", csv_path)
     meta_path = csv_path.with_suffix(".json")
@@ -532,12 +545,6 @@ def _sensor_metadata(root: Path) -> dict[Path, dict]:
     return found
 
 
-def _has_grid(out: Path, method: str, plan: StudyPlan) -> bool:
-    if method in {a.name for a in plan.arms}:
-        return (out / method / f"seed{plan.size.seeds[0]}" / "eval" / "grid").is_dir()
-    return (out / "baselines" / "eval" / method / "grid").is_dir()
-
-
 def _perceptual(out: Path, plan: StudyPlan) -> str | None:
     """What the perceptual term was in the reference arm's runs (run_info.yaml of a level
     that has one), e.g. ``off``."""
@@ -571,4 +578,4 @@ def command_line() -> str:
 
 
 __all__ = ["DEFAULT_BASELINES", "StudyPlan", "StudyResult", "command_line", "default_out",
-           "load_results", "plan_study", "publish", "run_study"]
+           "draw_figures", "load_results", "plan_study", "publish", "run_study"]
