@@ -213,6 +213,7 @@ for step, (raw, target) in zip(range(1, STEPS + 1), loader, strict=False):
     print(f"step {step:2d}: " + ", ".join(f"{name} {value:.4f}" for name, value in terms.items()))
 
 # %% [markdown]
+# (The loss jumps from batch to batch: a trend needs hundreds of steps, which section 5 runs.)
 # Is it *the* training step? The check builds two models from the same seed, runs your step on
 # one and `hdrisp.training.batch.train_step` — what `train_schedule` calls — on the other,
 # twice, on your first batch, and compares every loss term and every weight; it also compares
