@@ -213,6 +213,7 @@ for step, (raw, target) in zip(range(1, STEPS + 1), loader, strict=False):
     print(f"step {step:2d}: " + ", ".join(f"{name} {value:.4f}" for name, value in terms.items()))
 
 # %% [markdown]
+# (The loss jumps from batch to batch: a trend needs hundreds of steps, which section 5 runs.)
 # Is it *the* training step? The check builds two models from the same seed, runs your step on
 # one and `hdrisp.training.batch.train_step` — what `train_schedule` calls — on the other,
 # twice, on your first batch, and compares every loss term and every weight; it also compares
@@ -271,8 +272,11 @@ for level, result in results.items():
 # ## 6 · Inside the trained pyramid
 #
 # With the final (level 0) weights, the network returns *every* level's output at once
-# (`model(x, return_all=True)`); here each is drawn at its true size. Each level's image is
-# what the next finer level builds on.
+# (`model(x, return_all=True)`); here each is drawn at its true size. What a finer level builds
+# on are the coarser level's *features* (through `Up`), not its image. Compare with the previews
+# above, each taken at the end of its own stage: after a full run the coarser images made with
+# the final weights have drifted, because a level's output head (`conv_l4_out`, …) learns only
+# in its own stage while the later stages keep changing the layers beneath it.
 
 # %%
 final = results[min(results)].last

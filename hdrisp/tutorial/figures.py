@@ -150,13 +150,15 @@ def pyramid_figure(model: torch.nn.Module, packed: Any, target: Any | None = Non
         t = torch.as_tensor(np.asarray(target)).float()
         t = t.permute(1, 2, 0) if t.shape[0] == 3 else t
         panels.append((f"target  {t.shape[1]}×{t.shape[0]}", t.numpy()))
-    widths = [img.shape[1] for _, img in panels]
     largest = max(img.shape[0] for _, img in panels)
-    fig = Figure(figsize=(height * sum(widths) / largest + 0.3 * len(panels), height + 0.5),
+    # every image at its true scale; a small one sits in a panel wide enough for its title
+    widths = [max(img.shape[1], 0.3 * largest) for _, img in panels]
+    fig = Figure(figsize=(height * sum(widths) / largest + 0.2 * len(panels), height + 0.5),
                  layout="constrained")
     axes = fig.subplots(1, len(panels), gridspec_kw={"width_ratios": widths}, squeeze=False)[0]
-    for ax, (title, img) in zip(axes, panels, strict=True):
+    for ax, (title, img), width in zip(axes, panels, widths, strict=True):
         ax.imshow(img, interpolation="nearest", extent=(0, img.shape[1], 0, img.shape[0]))
+        ax.set_xlim(0, width)
         ax.set_ylim(0, largest)
         ax.set_title(title, fontsize=8)
         ax.set_axis_off()
