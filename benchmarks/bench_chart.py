@@ -1,6 +1,6 @@
 """Colour accuracy on the real ColorChecker DNG: the classical pipeline, LibRaw, and networks.
 
-Develops the Canon EOS 550D colour-chart DNG of ``tests/data`` with the classical pipeline
+Develops the Canon EOS 550D colour-chart DNG shipped with the lessons with the classical pipeline
 at as-shot white balance, with LibRaw's own develop and, for each ``--weights`` given,
 with the network (``hdrisp develop``'s path: :class:`hdrisp.inference.Developer`), and
 prints the chart table of :mod:`hdrisp.evaluation.chart`: mean CIEDE2000 of the 24 patches
@@ -37,6 +37,7 @@ from hdrisp.evaluation.chart import (
 from hdrisp.evaluation.report import load_model
 from hdrisp.inference import Developer
 from hdrisp.raw import read_raw, to_uint8
+from hdrisp.tutorial import sample_raw_file
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 CHART = DATA / "colorchecker_canon550d.json"
@@ -56,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chart", type=Path, default=CHART, help="chart file (boxes, values)")
     parser.add_argument("--raw", type=Path, default=None,
-                        help="the chart's raw file (default: tests/data/<its raw_file>)")
+                        help="the chart's raw file (default: the DNG shipped with the lessons)")
     parser.add_argument("--weights", type=Path, action="append", default=[],
                         help="a network checkpoint or state dict (repeatable)")
     parser.add_argument("--model", default="rawtonemap", help="rawtonemap or pynet")
@@ -68,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
 
     chart = load_chart(args.chart)
-    raw_path = args.raw or args.chart.parent / chart.raw_file
+    raw_path = args.raw or sample_raw_file()
     raw = read_raw(raw_path)
     images: dict[str, np.ndarray] = {}
     seconds: dict[str, float] = {}

@@ -7,7 +7,8 @@ cross-faded, :mod:`hdrisp.inference.tiling`). Two tables:
 1. quality — PSNR (output in [0, 1]) and the largest difference in 8-bit levels of
    each mode against the untiled float32 forward, per network (``--seeds``: the
    reference fill with each seed; ``--weights``: trained checkpoints), per packed frame
-   size (``--sizes``; the real raw of ``tests/data`` mirrored to size, odd sizes padded
+   size (``--sizes``; the real DNG shipped with the lessons mirrored to size, see
+   bench_model.make_frame; odd sizes padded
    as develop pads them), and per CFA phase of the real raw at its own size (578×867
    packed for RGGB; each phase crops differently). Rows ``frame`` (float32 and
    bfloat16 activations) and ``tile`` (float32, and the precision develop picks);

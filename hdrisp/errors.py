@@ -19,6 +19,7 @@ defined here, and only here::
     ├── BaselineUnavailable      a classical baseline that cannot run on this input
     ├── TrainingError            training stopped on purpose (NaN loss, out of memory, ...)
     ├── NotebookError            a lesson that failed to execute
+    ├── ExerciseError            a lesson exercise's answer that is not right yet (and why)
     └── OutputError              an output that cannot be written (permissions, full disk)
 
 The shared checks (:func:`check_image_batch`, :func:`check_same_shape`) are what
@@ -98,6 +99,11 @@ class TrainingError(HdrispError):
 
 class NotebookError(HdrispError):
     """A lesson notebook that cannot be found or failed while it ran."""
+
+
+class ExerciseError(HdrispError, AssertionError):
+    """An exercise's answer that is not right yet: says what is wrong and how to find out more
+    (raised by :mod:`hdrisp.tutorial.checks`; an AssertionError, like a failed ``assert``)."""
 
 
 class OutputError(HdrispError):
@@ -183,7 +189,8 @@ def check_same_shape(a: Any, b: Any, name: str) -> None:
 
 
 __all__ = [
-    "BaselineUnavailable", "CheckpointError", "ConfigError", "DatasetError", "HdrispError",
+    "BaselineUnavailable", "CheckpointError", "ConfigError", "DatasetError", "ExerciseError",
+    "HdrispError",
     "InputShapeError", "MetricNotApplicable", "NotebookError", "OutputError", "RawFormatError",
     "TrainingError", "WeightsUnavailableError", "WidgetValueError", "check_image_batch",
     "check_output_dir", "check_same_shape", "output_error",

@@ -13,7 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
-REAL_DNG = DATA / "canon550d_magiclantern_tinydng_colorchart.dng"
+# the real DNG has one home in the repository: the lessons' package data (hdrisp/tutorial/data)
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "hdrisp" / "tutorial" / "data"
+REAL_DNG = SAMPLE_DATA / "canon550d_magiclantern_tinydng_colorchart.dng"
 RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".crw", ".nef", ".arw", ".orf", ".rw2", ".raf", ".pef",
                 ".srw"}
 
@@ -103,8 +105,10 @@ def test_data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_dng() -> Path:
-    """The real Canon 550D colour-chart DNG of ``tests/data``."""
-    return _data_file(REAL_DNG.name)
+    """The real Canon 550D colour-chart DNG (the lessons' package data, MIT licence)."""
+    if not REAL_DNG.is_file():
+        pytest.fail(f"{REAL_DNG} is missing: it is part of the repository")
+    return REAL_DNG
 
 
 def all_raw_files(real_dng: Path) -> list[Path]:

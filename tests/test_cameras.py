@@ -1,9 +1,7 @@
 """The table of real cameras (hdrisp.synth.cameras) against LibRaw's own colour maths and the
-real Canon 550D DNG kept in tests/data."""
+real Canon 550D DNG shipped with the lessons."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,8 +22,9 @@ from hdrisp.synth.cameras import (
     srgb_to_camera,
     white_balance_gains,
 )
+from hdrisp.tutorial import sample_raw_file
 
-DNG = Path(__file__).resolve().parent / "data" / "canon550d_magiclantern_tinydng_colorchart.dng"
+DNG = sample_raw_file()  # the real DNG's one home: the lessons' package data
 D65 = illuminant_xy("D65")
 
 

@@ -1,5 +1,5 @@
 """The ColorChecker measurement (hdrisp.evaluation.chart) on painted charts and on the real
-Canon 550D colour-chart DNG kept in tests/data."""
+Canon 550D colour-chart DNG shipped with the lessons."""
 
 from __future__ import annotations
 
@@ -28,10 +28,11 @@ from hdrisp.evaluation.chart import (
 )
 from hdrisp.raw import read_raw, to_uint8
 from hdrisp.raw.color import linear_to_srgb, srgb_to_linear
+from hdrisp.tutorial import sample_raw_file
 
 DATA = Path(__file__).resolve().parent / "data"
 CHART_FILE = DATA / "colorchecker_canon550d.json"
-DNG = DATA / "canon550d_magiclantern_tinydng_colorchart.dng"
+DNG = sample_raw_file()  # the real DNG's one home: the lessons' package data
 
 # Issue #16's measurements of the two baselines on this DNG (classical pipeline at as-shot
 # white balance; LibRaw's own develop): mean ΔE00, mean hue error (°), neutral chroma, and

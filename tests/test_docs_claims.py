@@ -30,7 +30,7 @@ def _user_facing_files() -> list[Path]:
     """Everything a user reads: the package, configs, notebooks, benchmarks and the docs."""
     files = [ROOT / name for name in ("README.md", "pyproject.toml", "Makefile",
                                       "environment.yml", "data/README.md")]
-    for folder, patterns in (("hdrisp", ("*.py",)), ("configs", ("*.yaml",)),
+    for folder, patterns in (("hdrisp", ("*.py", "*.yaml")),
                              ("notebooks", ("*.py", "*.ipynb", "*.md")),
                              ("benchmarks", ("*.py", "*.md"))):
         files += [p for pattern in patterns for p in (ROOT / folder).rglob(pattern)
@@ -62,14 +62,14 @@ def test_the_configs_lr_comment_is_true(tmp_path) -> None:
     from hdrisp.training import load_config
 
     for name in ("paper.yaml", "paper_code.yaml"):
-        text = (ROOT / "configs" / name).read_text()
+        text = (ROOT / "hdrisp" / "configs" / name).read_text()
         line = next(x for x in text.splitlines() if x.strip().startswith("lr:"))
         assert "works too" in line and "as a string" not in line
         assert yaml.safe_load("lr: 5e-5")["lr"] == "5e-5"  # YAML 1.1 itself reads a string
         dotless = tmp_path / name
         dotless.write_text(text.replace("lr: 5.0e-5", "lr: 5e-5"))
-        assert load_config(dotless).optimizer.lr == load_config(ROOT / "configs" / name) \
-            .optimizer.lr == pytest.approx(5e-5)
+        shipped = load_config(ROOT / "hdrisp" / "configs" / name)
+        assert load_config(dotless).optimizer.lr == shipped.optimizer.lr == pytest.approx(5e-5)
 
 
 def test_the_notebooks_readme_names_where_demo_writes() -> None:

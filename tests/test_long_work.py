@@ -21,7 +21,7 @@ from hdrisp.cli import main
 from hdrisp.errors import OutputError, check_output_dir
 from hdrisp.raw import write_dng
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "tiny.yaml"
+CONFIG = Path(__file__).resolve().parents[1] / "hdrisp" / "configs" / "tiny.yaml"
 
 
 def _mosaic(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -86,7 +86,7 @@ def test_develop_checks_its_out_before_reading_a_raw(tmp_path, in_the_way, monke
                                                      capsys) -> None:
     import hdrisp.inference.develop as develop
 
-    monkeypatch.setattr(develop, "read_raw", _never)
+    monkeypatch.setattr(develop, "file_normalization", _never)
     dng = write_dng(tmp_path / "f.dng", _mosaic(32, 32), "RGGB", 0, 1023)
     assert main(["develop", str(dng), "-o", str(in_the_way), "--random-weights"]) == 2
     assert _one_error_line(capsys, in_the_way).endswith("exists and is not a folder")

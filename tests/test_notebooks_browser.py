@@ -134,15 +134,19 @@ def test_histogram_explorer_reacts_to_its_slider_in_jupyterlab(browser_tools, ju
                 page.screenshot(path=str(tmp_path / "timeout.png"), full_page=True)
                 errors = page.locator(".jp-RenderedText[data-mime-type*='error']").all_inner_texts()
                 pytest.fail(f"the explorer did not render; cell errors: {errors[-3:]}")
+            explorer.first.scroll_into_view_if_needed()  # JupyterLab skips off-screen cells
+            # the image and the table are two widgets: the table may arrive a moment later
+            explorer.locator("table", has_text="hellinger").wait_for(timeout=60_000)
             sheet = explorer.locator("img").first
-            src, table = sheet.get_attribute("src"), explorer.locator("table").inner_text()
+            # textContent: innerText is empty while JupyterLab skips rendering an off-screen cell
+            src, table = sheet.get_attribute("src"), explorer.locator("table").text_content()
             assert src and src.startswith("blob:") and "hellinger" in table
             before = _image_digest(page, sheet)
 
             # drag the warmth slider's handle with the mouse, most of the way to the left
             warmth = explorer.locator(".widget-slider:has(.widget-label:text-is('warmth (stops)'))")
             readout = warmth.locator(".widget-readout")
-            start = _number(readout.inner_text())
+            start = _number(readout.text_content())
             warmth.scroll_into_view_if_needed()
             handle = warmth.locator(".noUi-handle").bounding_box()
             track = warmth.locator(".noUi-target").bounding_box()
@@ -159,9 +163,11 @@ def test_histogram_explorer_reacts_to_its_slider_in_jupyterlab(browser_tools, ju
                 page.screenshot(path=str(tmp_path / "no-redraw.png"))
                 pytest.fail(f"the sheet was not redrawn after the drag (warmth {start} → "
                             f"{readout.inner_text()}; screenshot {tmp_path / 'no-redraw.png'})")
-            assert _number(readout.inner_text()) < start - 1.0  # [-2, 2]: now about -1.6
+            assert _number(readout.text_content()) < start - 1.0  # [-2, 2]: now about -1.6
             assert _image_digest(page, sheet) != before  # the plotted histograms changed
-            assert explorer.locator("table").inner_text() != table
+            page.wait_for_function("([el, old]) => el.textContent !== old",  # the numbers too
+                                   arg=[explorer.locator("table").element_handle(), table],
+                                   timeout=60_000)
             explorer.screenshot(path=str(tmp_path / "explorer.png"))
         finally:
             browser.close()

@@ -3,7 +3,7 @@
 1. builds the synthetic default set if it is missing (``data/synthetic``);
 2. inspects one of its full-resolution DNG frames (made by unprocessing a photograph
    bundled with scikit-image) and develops a classical preview of it;
-3. runs the four tutorial notebooks (smoke mode unless ``--full``), writing executed
+3. runs the tutorial notebooks (smoke mode unless ``--full``), writing executed
    copies and HTML under ``OUT/notebooks``.
 """
 

@@ -20,14 +20,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from tqdm.auto import tqdm
 
 from hdrisp import isp
+from hdrisp.data.normalization import file_normalization
 from hdrisp.errors import ConfigError, InputShapeError, OutputError, output_error
 from hdrisp.evaluation.report import develop_methods, load_model, model_label
-from hdrisp.raw import read_raw
+from hdrisp.raw import pack
 from hdrisp.runtime import Runtime
 
 Crop = tuple[int, int, int, int]  # (top, left, height, width) in pixels
@@ -227,10 +229,12 @@ def compare_files(
               unit="image", disable=not progress) as bar:
         for path in raw_paths:
             bar.set_postfix_str(Path(path).name)
-            mosaic = isp.to_rggb(isp.as_linear_mosaic(read_raw(path)))
+            rule = file_normalization(path)  # the rule training and develop follow
+            mosaic = isp.to_rggb(isp.as_linear_mosaic(rule.read(path)))
             if max_side:
                 mosaic = isp.downscale(mosaic, math.ceil(max(mosaic.data.shape) / max_side))
-            images = develop_methods(mosaic, models, names, runtime=runtime,
+            packed = torch.from_numpy(pack(rule.from_unit(mosaic.data), mosaic.cfa))
+            images = develop_methods(mosaic, models, names, packed=packed, runtime=runtime,
                                      on_method=lambda _: bar.update(1))
             h, w = min(img.shape[:2] for img in images.values())
             scenes.append({label: _fit(img, h, w) for label, img in images.items()})

@@ -9,7 +9,9 @@ comparison figure).
 Every method's result is quantised to 8 bits before it is scored, as a user
 would save it; the targets are 8-bit already. The baselines develop the full
 mosaic and are resized (area interpolation) to the target's size when the model
-is evaluated at a level below full resolution.
+is evaluated at a level below full resolution. The network gets the pairs as the data set's
+``dataset.json`` says to normalise them (:mod:`hdrisp.data.normalization`), and the
+baselines the same mosaic with its black level at 0 and white at 1.
 """
 
 from __future__ import annotations
@@ -239,7 +241,7 @@ def evaluate(
         raw, target = dataset[index]
         target_batch = target[None].float()
         height, width = target.shape[-2:]
-        mosaic = isp.from_packed(raw.numpy())
+        mosaic = isp.from_packed(raw.numpy(), dataset.normalization)
         for method in methods:
             if method in skipped:
                 continue

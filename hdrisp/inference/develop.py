@@ -2,7 +2,9 @@
 
 :class:`Developer` prepares a network once (eval mode, device, channels-last
 memory format, optional ``torch.compile``) and develops packed frames or raw
-files with it: normalise with the file's own black/white levels, pack, run
+files with it: normalise (a camera raw with its own black/white levels, a PNG raw as
+its data set states: :func:`hdrisp.data.normalization.file_normalization`, the rule
+training follows), pack, run
 tile by tile (:func:`hdrisp.inference.tiling.tiled_forward`, re-exported here), clip and
 quantise to 8-bit sRGB PNG/JPEG. :func:`develop_file` is the one-call form.
 
@@ -46,6 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hdrisp.data.normalization import file_normalization
 from hdrisp.errors import ConfigError, check_output_dir, output_error
 from hdrisp.inference.framestats import FrameForward
 from hdrisp.inference.tiling import (
@@ -57,7 +60,7 @@ from hdrisp.inference.tiling import (
     tile_grid,
     tiled_forward,
 )
-from hdrisp.raw import normalize, pack, read_raw, to_uint8
+from hdrisp.raw import pack, to_uint8
 from hdrisp.runtime import autocast, resolve_device, resolve_precision
 
 __all__ = ["Developer", "develop_file", "tiled_forward", "tile_grid", "write_image",
@@ -208,15 +211,18 @@ class Developer:
                      progress: Callable[[float, float], None] | None = None) -> Path:
         """Read a raw file, develop it, write ``out_dir/<stem>.<fmt>``; return that path.
 
-        The mosaic is normalised with the file's own black and white levels and packed in
-        RGGB phase: an odd last row/column is dropped, and a GRBG, GBRG or BGGR mosaic also
-        loses its first and last column, row, or both. Raises
-        :class:`~hdrisp.errors.RawFormatError` naming the file for unreadable input.
+        The mosaic is normalised by :func:`hdrisp.data.normalization.file_normalization`'s
+        rule (a camera raw with its own black and white levels; a PNG raw as the
+        ``dataset.json`` of its data set states, else the authors' ÷1020, exactly as training
+        read it) and packed in RGGB phase: an odd last row/column is dropped, and a GRBG,
+        GBRG or BGGR mosaic also loses its first and last column, row, or both. Raises
+        :class:`~hdrisp.errors.ConfigError` subclasses naming the file for unreadable input.
         """
         if fmt not in FORMATS:
             raise ConfigError(f"unknown image format {fmt!r}; expected one of {FORMATS}")
-        raw = read_raw(path, crop_odd=True)
-        packed = pack(normalize(raw.mosaic, raw.black_level, raw.white_level), raw.cfa)
+        rule = file_normalization(path)
+        raw = rule.read(path, crop_odd=True)
+        packed = pack(rule.apply(raw), raw.cfa)
         image = self.develop_packed(packed, progress)
         return write_image(Path(out_dir) / f"{Path(path).stem}.{fmt}", image)
 

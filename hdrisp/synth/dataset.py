@@ -2,7 +2,7 @@
 
 Layout (see ``data/README.md``)::
 
-    ROOT/dataset.json                    parameters (written last: marks a complete set)
+    ROOT/dataset.json                    parameters, normalization (written last: complete)
     ROOT/manifest.json                   every sampled parameter of every pair
     ROOT/{train,test}/raw/{i}.png        uint16 RGGB mosaic, 10-bit, patch×patch
     ROOT/{train,test}/groundtruth/{i}.jpg  8-bit sRGB target, patch×patch×3
@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from hdrisp import __version__
 from hdrisp.errors import DatasetError, check_output_dir
 from hdrisp.raw import write_dng
+from hdrisp.raw.normalization import Normalization
 from hdrisp.synth.hdr_look import HDRLook, hdr_look
 from hdrisp.synth.sources import SOURCES, load_sources, random_view
 from hdrisp.synth.unprocess import (
@@ -277,9 +278,7 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
         _dump(out / "dataset.json", {
             "generator": GENERATOR, "layout": "paper", "parameters": parameters,
             "counts": {"train": n_train, "test": n_test, "full_resolution": n_full},
-            "normalization": "raw PNGs hold digital numbers with black level "
-                             f"{black_level:g} and white level {WHITE_LEVEL}; the authors' "
-                             "convention divides by 1020 without black subtraction",
+            "normalization": dataset_normalization_entry(black_level),
         })
     except BaseException:  # failed or interrupted: no half-written set (it would block a rerun)
         _remove_partial(out, created)
@@ -297,6 +296,14 @@ def _remove_partial(out: Path, created: bool) -> None:
     if created:
         with contextlib.suppress(OSError):
             out.rmdir()
+
+
+def dataset_normalization_entry(black_level: float) -> dict:
+    """``dataset.json``'s ``normalization``: the authors' ÷1020 (``legacy``) for black level
+    0, where it is right, else ``levels`` with the set's black and white levels (so every
+    reader subtracts the pedestal; :mod:`hdrisp.raw.normalization`)."""
+    mode = "legacy" if black_level == 0 else "levels"
+    return Normalization(mode, float(black_level), float(WHITE_LEVEL)).to_dict()
 
 
 def dataset_parameters(n_train: int, n_test: int, patch: int, seed: int, n_full: int,

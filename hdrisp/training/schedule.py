@@ -82,12 +82,14 @@ def train_schedule(config: TrainConfig, *, out: str | os.PathLike | None = None,
     results: dict[int, LevelResult] = {}
     with runtime_session(config.runtime, device, precision) as runtime:
         root = _data_root_once(config, data_root, runtime)
+        start = Path(init) if init is not None else None
+        if start is None and order[0] < 4:
+            start = _finished_checkpoint(out / f"level{order[0] + 1}" / "last.pt", order[0])
+        for level in order:  # every refusal comes before anything is written
+            LevelRun(config, level, runtime, out, root, None, ()).check_existing(resume)
         if runtime.is_main:
             save_yaml(replace(config, data={"root": str(root)}), out / "config.yaml")
-        start = Path(init) if init is not None else None
-        for i, level in enumerate(order):
-            if i == 0 and start is None and level < 4:
-                start = _finished_checkpoint(out / f"level{level + 1}" / "last.pt", level)
+        for level in order:
             run = LevelRun(config, level, runtime, out, root, start, callbacks)
             results[level] = run.run(resume)
             start = results[level].last
