@@ -344,3 +344,32 @@ def test_cli_develops_several_files_with_one_bar_and_one_plan(tmp_path, capsys, 
     bars = [s for s in err.replace("\r", "\n").splitlines() if "|" in s]
     assert bars and all(s.startswith("develop:") for s in bars)  # one bar, files and tiles
     assert "100%" in bars[-1] and "3/3 f2.dng" in bars[-1]
+
+
+def test_cli_compiles_once_for_a_folder_with_per_tile_statistics(tmp_path, capsys,
+                                                                  monkeypatch):
+    import hdrisp.inference.develop as develop
+
+    wrapped = []
+
+    def fake_compiled(model):
+        wrapped.append(model)
+        return model
+
+    monkeypatch.setattr(develop, "_compiled", fake_compiled)
+    monkeypatch.setattr(develop, "have_cxx_compiler", lambda: True)
+    folder = tmp_path / "raws"
+    folder.mkdir()
+    dngs = [str(write_dng(folder / f"g{i}.dng", _mosaic(48, 64 + 16 * i, i), "RGGB", 0, 1023))
+            for i in range(3)]
+    status = main(["develop", *dngs, "-o", str(tmp_path / "out"), "--random-weights",
+                   "--stats", "tile", "--tile", "16", "--overlap", "8", "--compile", "on",
+                   "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert len(wrapped) == 1  # one compiled model, reused for every file (and tile shape)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["g0.png", "g1.png",
+                                                                      "g2.png"]
+    bars = [s for s in err.replace("\r", "\n").splitlines() if "|" in s]
+    assert bars and all(s.startswith("develop:") for s in bars)
+    assert "100%" in bars[-1] and "3/3 g2.dng" in bars[-1]

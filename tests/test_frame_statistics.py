@@ -83,6 +83,18 @@ def test_pynet_frame_statistics_equal_its_untiled_forward():
     assert (out - _untiled(net, x)).abs().max() <= 1e-4
 
 
+@pytest.mark.slow
+def test_pynet_frame_statistics_on_a_256_frame_in_64_pixel_tiles():
+    # PyNET's instance norms, CAM/IEM poolings and SimAM at every level see the frame;
+    # 256 packed pixels in 64-pixel tiles (16 strips at full resolution): ~1.5 min on 1 thread
+    net = fill_reference_init(PyNET(), seed=1).eval()
+    x = torch.rand(1, 4, 256, 256, generator=torch.Generator().manual_seed(4))
+    plan = FramePlan(net)
+    assert max(len(g) for g in pass_tiles(plan, 256, 256, 64)) == 16
+    out = frame_forward(net, x, 64)
+    assert (out - _untiled(net, x)).abs().max() <= 1e-4
+
+
 def test_a_batch_keeps_each_images_statistics(reference_net):
     x = torch.rand(2, 4, 48, 64, generator=torch.Generator().manual_seed(5))
     x[1] *= 0.3  # a darker second image: its statistics differ
@@ -146,6 +158,10 @@ def test_unsupported_models_are_named():
 
     with pytest.raises(NotImplementedError, match="conv"):
         lower(Plain())
+    with pytest.raises(ConfigError, match="Plain .*stats='tile'"):
+        FrameForward(Plain())
+    with pytest.raises(ConfigError, match="keep"):
+        FrameForward(RawTonemapNet(), keep="some")
     with pytest.raises(ConfigError, match="stats='tile'"):
         Developer(Plain(), tile=32, device="cpu")
     Developer(Plain(), tile=32, overlap=16, stats="tile", device="cpu")  # runs anything

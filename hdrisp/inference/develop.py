@@ -141,12 +141,7 @@ class Developer:
         self.tile, self.overlap, self.blend, self.stats = tile, overlap, blend, stats
         self._frame: FrameForward | None = None
         if stats == "frame" and tile is not None:
-            try:
-                self._frame = FrameForward(self.model)
-            except NotImplementedError as exc:
-                raise ConfigError(f"stats='frame' runs networks built from hdrisp's blocks "
-                                  f"(RawTonemapNet, PyNET), not {type(model).__name__} "
-                                  f"({exc}); use stats='tile'") from None
+            self._frame = FrameForward(self.model)  # ConfigError for a network it cannot run
         if compile not in (True, False, "auto"):
             raise ConfigError(f"compile must be True, False or 'auto', got {compile!r}")
         self.compile = compile

@@ -56,7 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, fx, nn
 
-from hdrisp.errors import InputShapeError
+from hdrisp.errors import ConfigError, InputShapeError
 from hdrisp.inference.tiling import DEFAULT_TILE
 from hdrisp.models import blocks
 
@@ -817,7 +817,7 @@ class FramePlan:
 
     def __init__(self, model: nn.Module, keep: str = "all") -> None:
         if keep not in ("all", "convs"):
-            raise ValueError(f"keep must be 'all' or 'convs', got {keep!r}")
+            raise ConfigError(f"keep must be 'all' or 'convs', got {keep!r}")
         self.keep = keep
         self.level = getattr(model, "level", None)
         self.align = int(getattr(model, "INPUT_MULTIPLE", 8))
@@ -921,7 +921,7 @@ def pass_tiles(plan: FramePlan, height: int, width: int, tile: int | None, *,
     its own grid): the coarse levels then run in one or two tiles.
     """
     if tiling not in TILINGS:
-        raise ValueError(f"tiling must be one of {TILINGS}, got {tiling!r}")
+        raise ConfigError(f"tiling must be one of {TILINGS}, got {tiling!r}")
     align = plan.align
     grids = []
     for ps in plan.passes:
@@ -1096,13 +1096,14 @@ class FrameForward:
         store_budget: bytes of frame tensors ``"auto"`` allows for ``"all"``.
 
     Raises:
-        NotImplementedError: the model cannot be run with frame statistics.
+        ConfigError: a bad ``keep``, or a model that cannot be run with frame statistics
+            (the message names the module or function, and suggests ``stats='tile'``).
     """
 
     def __init__(self, model: nn.Module, *, keep: str = "auto",
                  store_budget: int = DEFAULT_STORE_BUDGET) -> None:
         if keep not in KEEPS:
-            raise ValueError(f"keep must be one of {KEEPS}, got {keep!r}")
+            raise ConfigError(f"keep must be one of {KEEPS}, got {keep!r}")
         self.model = model
         self.keep = keep
         self.store_budget = store_budget
@@ -1118,7 +1119,13 @@ class FrameForward:
         """The (cached) plan for the model's current level."""
         key = (getattr(self.model, "level", None), keep)
         if key not in self._plans:
-            self._plans[key] = FramePlan(self.model, keep)
+            try:
+                self._plans[key] = FramePlan(self.model, keep)
+            except NotImplementedError as exc:
+                raise ConfigError(
+                    f"stats='frame' runs networks built from hdrisp's blocks (RawTonemapNet, "
+                    f"PyNET), not {type(self.model).__name__} ({exc}); use stats='tile'"
+                ) from None
         return self._plans[key]
 
     def choose(self, height: int, width: int, itemsize: int) -> FramePlan:
