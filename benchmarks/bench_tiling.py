@@ -8,9 +8,9 @@ cross-faded, :mod:`hdrisp.inference.tiling`). Two tables:
    each mode against the untiled float32 forward, per network (``--seeds``: the
    reference fill with each seed; ``--weights``: trained checkpoints), per packed frame
    size (``--sizes``; the real DNG shipped with the lessons mirrored to size, see
-   bench_model.make_frame; odd sizes padded
-   as develop pads them), and per CFA phase of the real raw at its own size (578×867
-   packed for RGGB; each phase crops differently). Rows ``frame`` (float32 and
+   bench_model.make_frame; odd sizes padded as develop pads them), and per CFA phase
+   of the real raw at its own size (578×867 packed for RGGB; each phase crops
+   differently). Rows ``frame`` (float32 and
    bfloat16 activations) and ``tile`` (float32, and the precision develop picks);
    ``untiled bf16`` shows what bfloat16 alone changes.
 2. speed and memory (``--speed``) of a full-resolution develop: every variant in its
@@ -18,12 +18,17 @@ cross-faded, :mod:`hdrisp.inference.tiling`). Two tables:
    as ratios to the plain float32 forward of the same round (the CPU may be shared:
    compare ratios, and the CPU-time ratios, which a busy machine distorts less);
    ``tile-compile`` runs twice, with an empty Inductor cache and then a warm one.
+   ``--speed-size`` (default 1440×1984 packed, a 12 MP raw; the plain forward then
+   needs about 10 GiB) sets the frame. Targets (issue 14): peak RSS ≤ 4 GiB, time
+   ≤ 0.5× the plain forward with a warm compile cache (or without compiling) and
+   ≤ 1.0× on the first run with an empty cache; the table ends with a verdict per
+   variant.
 
 Usage::
 
     python benchmarks/bench_tiling.py                               # quality, 2 seeds
     python benchmarks/bench_tiling.py --weights runs/tiny/level0/best.pt --seeds
-    python benchmarks/bench_tiling.py --sizes 1440x1984 --weights W --speed --repeat 2
+    python benchmarks/bench_tiling.py --weights W --speed --skip-quality --repeat 2
 """
 
 from __future__ import annotations
@@ -208,10 +213,44 @@ def speed_table(args: argparse.Namespace) -> list[str]:
                 f"{'PSNR dB':>8}  notes"]
         for variant in args.variants:
             rows.append(_speed_row(variant, rounds))
-    rows.append("s: fastest round (wall); × plain: wall-time ratio to the same round's plain "
-                "float32 forward (one value per round); cpu × plain: the same for CPU time; "
-                "GiB: peak resident memory of the process; PSNR: against plain")
+        rows.append("s: fastest round (wall); × plain: wall-time ratio to the same round's "
+                    "plain float32 forward (one value per round; tile-compile: its second "
+                    "run in the process); cpu × plain: the same for CPU time; GiB: peak "
+                    "resident memory of the process; PSNR: against plain")
+        rows += [_verdict(v, rounds) for v in args.variants if v != "plain"]
     return rows
+
+
+def _verdict(variant: str, rounds: list[dict], max_gib: float = 4.0, warm: float = 0.5,
+             cold: float = 1.0) -> str:
+    """Targets of issue 14 for one variant: peak RSS, warm and empty-cache time ratios.
+
+    The best round counts (a shared CPU only slows a round down). Without compilation
+    a run's one time is both its warm and its first-run time.
+    """
+    peaks, warms, colds = [], [], []
+    for results in rounds:
+        res, base = results[variant], results.get("plain", {})
+        if "error" in res:
+            continue
+        peaks.append(res["peak_rss_gib"])
+        if "seconds" not in base:
+            continue
+        first = res.get("first_seconds", res["seconds"])  # a fresh process, warm cache
+        warms.append(first / base["seconds"])
+        colds.append(res.get("cold_first_seconds", first) / base["seconds"])
+    if not peaks:
+        return f"{variant}: no result"
+
+    def ok(flag: bool) -> str:
+        return "ok" if flag else "MISSED"
+    if not warms:
+        return (f"{variant}: peak {max(peaks):.2f} GiB ({ok(max(peaks) <= max_gib)} ≤ "
+                f"{max_gib}); no plain forward to compare times with")
+    return (f"{variant}: peak {max(peaks):.2f} GiB ({ok(max(peaks) <= max_gib)} ≤ {max_gib}), "
+            f"fresh process with a warm cache {min(warms):.2f}× plain "
+            f"({ok(min(warms) <= warm)} ≤ {warm}), empty cache {min(colds):.2f}× "
+            f"({ok(min(colds) <= cold)} ≤ {cold})")
 
 
 def _speed_row(variant: str, rounds: list[dict]) -> str:
@@ -255,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", nargs="*", default=[], help="trained checkpoint(s)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--speed", action="store_true",
-                   help="also the speed/memory table (first --sizes, first --weights)")
+                   help="also the speed/memory table (at --speed-size, first --weights)")
+    p.add_argument("--speed-size", type=_size, default=(1440, 1984),
+                   help="packed frame HxW of the speed table (default 1440x1984: 12 MP)")
     p.add_argument("--skip-quality", action="store_true")
     p.add_argument("--variants", nargs="+", default=list(DEFAULT_VARIANTS), choices=VARIANTS)
     p.add_argument("--repeat", type=int, default=1, help="rounds of the speed table")
@@ -274,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n== tiled vs untiled")
         print("\n".join(quality_table(args)))
     if args.speed:
-        args.size = args.sizes[0] if args.sizes else (1440, 1984)
+        args.size = args.speed_size
         print("\n== full-resolution develop")
         print("\n".join(speed_table(args)))
     return 0
