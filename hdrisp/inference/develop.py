@@ -4,31 +4,29 @@
 memory format, optional ``torch.compile``) and develops packed frames or raw
 files with it: normalise (a camera raw with its own black/white levels, a PNG raw as
 its data set states: :func:`hdrisp.data.normalization.file_normalization`, the rule
-training follows), pack, run
-tile by tile (:func:`hdrisp.inference.tiling.tiled_forward`, re-exported here), clip and
-quantise to 8-bit sRGB PNG/JPEG. :func:`develop_file` is the one-call form.
+training follows), pack, run tile by tile — by default with the frame's own statistics
+(:mod:`hdrisp.inference.framestats`: the untiled network's output), or with each tile's
+(``stats="tile"``: :func:`hdrisp.inference.tiling.tiled_forward`, re-exported here) — clip
+and quantise to 8-bit sRGB PNG/JPEG. :func:`develop_file` is the one-call form.
 
-Speed and memory for a 12-megapixel raw (1440×1984 packed → 2880×3968) on the
-project's CPU (2 cores, AVX512-BF16; ``benchmarks/bench_model.py``, four runs of
-each variant, each ratio taken within one run; the machine was shared with other
-jobs). The plain float32 eager forward (untiled, NCHW) took 34.4–37.5 s and
-peaked at 10.0 GiB::
+Measured with ``benchmarks/bench_tiling.py --speed`` (1 torch thread, the project's
+2-core CPU with AVX512-BF16, on a busy machine: shared with three other engineers' jobs,
+load average 5–8, so compare the ratios, taken within one run) for the tutorial-trained
+level-0 network (the ``tiny`` schedule). 3 MP raw (720×992 packed): the authors' plain
+float32 forward took 48.6 s wall, 19.5 s CPU, 3.37 GiB peak::
 
-    develop variant                          × plain     peak GiB
-    untiled, channels-last                    0.84–1.10    10.1
-    tiles 768/64, float32                     0.73–0.78     2.8
-    tiles, bfloat16 autocast (CPU "auto")     0.61–0.65     1.9
-    tiles, float32, compiled (warm cache)     0.57–0.60     2.3
-    tiles, bfloat16, compiled (warm cache)    0.39–0.41     2.0   (cold cache 1.4–1.6)
+    develop variant                          × plain (wall, CPU)   peak GiB   PSNR vs plain
+    stats="frame", bfloat16 (the default)        0.34   0.34           1.77       59.0 dB
+    stats="frame", float32                       0.87   0.87           2.12      107.5 dB
+    stats="tile" 768/64, bfloat16                0.69   0.69           1.95       29.6 dB
+    stats="tile", compiled, second run           0.30   0.30           1.78       29.6 dB
 
-"Compiled" includes loading the compilation from Inductor's on-disk cache (the
-first tile takes 5–8 s instead of ~2); the first compilation ever (cold cache)
-costs 40–50 s more. ``hdrisp develop`` compiles by default for frames of 1 Mpx
-packed and more, so warm runs meet the "≤ 0.5× plain" target; the whole command
-(imports, raw read, PNG write) took 20.8 s at 1.98 GB peak resident memory.
-Tiled output differs from untiled by 26.1 dB PSNR for a briefly trained network
-and 37.7 dB for the reference random initialisation at this size (see
-:mod:`hdrisp.inference.tiling`).
+The compiled variant's first run in a fresh process took 0.93× with a warm Inductor
+cache and 10× (CPU 3.5×) with an empty one on that busy machine; ``stats="frame"``
+compiles nothing, so its first run is its only run. 12 MP raw (1440×1984 packed):
+``stats="frame"`` 79.8 s wall, 26.1 s CPU, 2.79 GiB peak; ``stats="tile"`` 142.2 s,
+51.2 s, 2.25 GiB. The plain forward at 12 MP (about 10 GiB) was not run beside the
+other jobs; at four times its 3 MP CPU time the default is about 0.33× of it.
 """
 
 from __future__ import annotations
