@@ -201,6 +201,7 @@ def test_a_briefly_trained_network_develops_as_untiled(tmp_path):
         optimizer.step()
     net.eval()
     x, _ = _exposure_task(1, 96, g)
+    assert len(pass_tiles(FramePlan(net), 96, 96, 32)[0]) == 12  # 12 strips at full size
     whole = Developer(net, tile=None, device="cpu", precision="fp32").run(x)
     assert whole.std() > 0.02  # the network has learnt a look, not a constant
     frame = Developer(net, tile=32, device="cpu", precision="fp32").run(x)
