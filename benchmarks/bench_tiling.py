@@ -24,6 +24,41 @@ cross-faded, :mod:`hdrisp.inference.tiling`). Two tables:
    ≤ 1.0× on the first run with an empty cache; the table ends with a verdict per
    variant.
 
+Measured on a busy machine (the project's 2-core CPU with AVX512-BF16, shared with three
+other engineers' jobs, load average 5–8; ``--threads 1``), with ``tiny`` = the level-0
+network of a tutorial-schedule run (``hdrisp train --config tiny``). Quality, tile 128
+(frame: strips of about 128² packed pixels; tile: overlap 32), PSNR dB / max |Δ| in
+8-bit levels against the untiled float32 forward::
+
+    network  packed frame    frame fp32   frame bf16    tile fp32     tile bf16   untiled bf16
+    tiny     432×576          145.2/0.0     58.9/4.9   18.3/152.8    18.3/152.9     58.5/6.3
+    tiny     429×573          144.9/0.0     59.1/5.2   18.3/154.2    18.3/154.0     58.4/5.6
+    tiny     RGGB 578×867     145.8/0.0     59.7/3.2   19.5/145.2    19.5/145.2     59.4/4.1
+    tiny     GRBG 578×866     145.3/0.0     57.9/5.4   19.4/155.9    19.4/155.7     57.2/5.3
+    tiny     GBRG 577×867     145.4/0.0     58.3/5.8   20.3/144.2    20.3/144.7     57.8/6.5
+    tiny     BGGR 577×866     145.7/0.0     59.6/3.3   19.1/137.8    19.1/137.9     59.4/3.5
+    seed 1   432×576          142.9/0.0    54.6/12.6    36.9/88.0     36.9/87.8    54.6/11.2
+    seed 1   429×573          142.6/0.0    54.6/13.5    36.9/87.9     36.9/87.7    54.6/11.7
+
+bfloat16 activations cost the frame mode what they cost the untiled forward; the
+float32 frame mode is the untiled forward to rounding. Speed and memory,
+``--speed --speed-size 720x992`` (a 3 MP raw; the plain forward took 48.6 s wall, 19.5 s
+CPU, 3.37 GiB), tile 768::
+
+    variant        s   × plain  cpu × plain   GiB  PSNR dB  notes
+    plain       48.6      1.00         1.00  3.37      inf
+    frame       16.6      0.34         0.34  1.77     59.0
+    frame-fp32  42.4      0.87         0.87  2.12    107.5
+    tile        33.7      0.69         0.69  1.95     29.6
+    tile-compile 14.4     0.30         0.30  1.78     29.6  empty cache 10.02× (cpu 3.47×),
+                                                            warm cache first run 0.93×
+
+At 12 MP (the default ``--speed-size``, ``--variants frame tile``: the plain forward,
+about 10 GiB, was not run beside the other jobs): frame 79.8 s wall / 26.1 s CPU, peak
+2.79 GiB; tile 142.2 s / 51.2 s, 2.25 GiB. So the default (frame, bfloat16) meets
+≤ 4 GiB and ≤ 0.5× with nothing to compile (3 MP measured; 12 MP ≈ 0.33× against four
+times the 3 MP plain CPU time, an estimate); tile-compile misses both time targets here.
+
 Usage::
 
     python benchmarks/bench_tiling.py                               # quality, 2 seeds
