@@ -11,7 +11,11 @@ YAML (``runtime.device``, ``runtime.precision``) and on the command line (``--de
   :func:`cpu_has_native_bf16`) bf16, else fp32. Measured on the project's CPU
   (AVX512-BF16): bf16 convolutions run about twice as fast as fp32 in training, and a
   trained network's bf16 output is 59 dB PSNR from its fp32 output.
-- threads: ``None`` leaves torch's default (every core); a number fixes it.
+- threads: a number fixes torch's CPU thread count. ``None`` (the default) starts with every
+  core and keeps measuring (:class:`ThreadTuner`): on a machine that other jobs keep busy,
+  OpenMP threads wait on each other and a step with every core can be many times *slower*
+  than with one (measured on the project's 2-core CPU under a load of 8: 16 s against 1.3 s
+  per step), so training times a few steps at each count now and then and uses the faster.
 
 :class:`Runtime` is the resolved result for one process (its rank in a ``torchrun`` world
 is filled in by :mod:`hdrisp.training.distributed`).
@@ -32,7 +36,9 @@ import contextlib
 import functools
 import random
 import re
-from dataclasses import dataclass
+import statistics
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -53,7 +59,7 @@ class RuntimeConfig:
     ``device`` and ``precision`` as in the module docstring. ``channels_last``: ``"auto"``
     = on for CUDA and CPU. ``deterministic`` makes a run repeatable bit for bit on the same
     machine (and exactly resumable); ``threads`` fixes torch's CPU thread count (None: every
-    core).
+    core, re-measured against fewer while training, see :class:`ThreadTuner`).
     """
 
     device: str = "auto"
@@ -148,6 +154,87 @@ def set_threads(threads: int | None) -> int:
     return previous
 
 
+@dataclass
+class ThreadTuner:
+    """Chooses torch's CPU thread count by measuring steps, not by guessing.
+
+    With every core busy, OpenMP threads spin and wait for each other: on a shared machine
+    a training step with all cores can be much slower than with one. The tuner times
+    ``probe_steps`` steps at each of ``candidates`` (all cores first, then fewer), keeps the
+    fastest (the minimum of each probe, robust to a stray slow step), uses it for
+    ``reprobe_s`` seconds, then probes again, so it follows the machine's load as it changes.
+    On an idle machine the cost is a few steps at one thread a minute.
+
+    Call :meth:`before_step` before and :meth:`after_step` after each timed unit of work.
+
+    Examples:
+        >>> tuner = ThreadTuner(candidates=(2, 1), probe_steps=1, apply=False)
+        >>> for seconds in (1.0, 0.25):          # 2 threads: 1 s a step; 1 thread: 0.25 s
+        ...     _ = tuner.before_step(); tuner.after_step(seconds)
+        >>> tuner.before_step(), tuner.choice
+        (1, 1)
+    """
+
+    candidates: tuple[int, ...]
+    probe_steps: int = 2
+    reprobe_s: float = 60.0
+    apply: bool = True
+    choice: int | None = None
+    log: list[tuple[float, dict[int, float], int]] = field(default_factory=list)
+    _queue: list[int] = field(default_factory=list)
+    _times: dict[int, list[float]] = field(default_factory=dict)
+    _current: int = 0
+    _chosen_at: float = 0.0
+
+    @classmethod
+    def for_runtime(cls, threads: int | None, device: torch.device,
+                    deterministic: bool = False) -> ThreadTuner | None:
+        """The tuner for a run: None when the count is fixed (``threads`` set, a CUDA device,
+        deterministic mode, or a single core)."""
+        if threads or device.type != "cpu" or deterministic:
+            return None
+        cores = torch.get_num_threads()
+        if cores <= 1:
+            return None
+        return cls(candidates=tuple(dict.fromkeys((cores, max(1, cores // 2), 1))))
+
+    def _start_probe(self) -> None:
+        self._queue = [c for c in self.candidates for _ in range(self.probe_steps)]
+        self._times = {}
+
+    def before_step(self) -> int:
+        """Set (and return) the thread count for the coming step."""
+        if not self._queue and (self.choice is None
+                                or time.perf_counter() - self._chosen_at > self.reprobe_s):
+            self._start_probe()
+        self._current = self._queue[0] if self._queue else self.choice
+        if self.apply and torch.get_num_threads() != self._current:
+            torch.set_num_threads(self._current)
+        return self._current
+
+    def after_step(self, seconds: float) -> None:
+        """Record how long the step took at the count :meth:`before_step` set."""
+        if not self._queue:
+            return
+        self._times.setdefault(self._queue.pop(0), []).append(seconds)
+        if not self._queue:
+            best = {c: min(v) for c, v in self._times.items()}
+            self.choice = min(best, key=lambda c: (best[c], -c))
+            self._chosen_at = time.perf_counter()
+            self.log.append((self._chosen_at, best, self.choice))
+
+    def summary(self) -> str:
+        """The measurements in words, e.g. ``"2 threads (2 of 3 probes; last: 2: 0.24 s, ...)"``."""
+        if not self.log:
+            return f"{self.choice or self.candidates[0]} threads (not measured yet)"
+        _, best, choice = self.log[-1]
+        probes = ", ".join(f"{c}: {t:.2f} s" for c, t in best.items())
+        usual = statistics.mode(c for _, _, c in self.log)
+        wins = sum(c == usual for _, _, c in self.log)
+        return (f"{usual} threads ({wins} of {len(self.log)} probes; last per step: "
+                f"{probes})")
+
+
 @dataclass(frozen=True)
 class Runtime:
     """The resolved execution settings of one process."""
@@ -198,6 +285,7 @@ class Runtime:
 
 
 __all__ = [
-    "DEVICES_HELP", "PRECISIONS", "Runtime", "RuntimeConfig", "autocast", "cpu_has_native_bf16",
+    "DEVICES_HELP", "PRECISIONS", "Runtime", "RuntimeConfig", "ThreadTuner", "autocast",
+    "cpu_has_native_bf16",
     "precision_name", "resolve_device", "resolve_precision", "seed_everything", "set_threads",
 ]

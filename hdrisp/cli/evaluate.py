@@ -8,7 +8,7 @@ from hdrisp.cli._options import add_data, add_out, add_runtime
 
 ORDER = 60
 
-BASELINE_NAMES = ("classical", "libraw", "reinhard", "drago", "mantiuk", "mertens")
+BASELINE_NAMES = ("classical", "greyworld", "libraw", "reinhard", "drago", "mantiuk", "mertens")
 NO_REFERENCE_NAMES = ("piqe", "nima", "musiq", "liqe")
 
 

@@ -4,6 +4,7 @@
 - :mod:`~hdrisp.data.augment`: crops and flips that keep the Bayer phase;
 - :mod:`~hdrisp.data.datasets`: :class:`PairedRawDataset`, :class:`FullResolutionDataset`;
 - :mod:`~hdrisp.data.check`: :func:`check_dataset`;
+- :mod:`~hdrisp.data.metadata`: :func:`read_pair_metadata` (each pair's recorded camera);
 - :mod:`~hdrisp.data.zurich`: :func:`prepare_zurich`.
 """
 
@@ -17,6 +18,7 @@ from hdrisp.data.datasets import (
     target_size_for_level,
 )
 from hdrisp.data.layout import LAYOUTS, Layout, get_layout, list_pairs
+from hdrisp.data.metadata import PairMetadata, metadata_for, read_pair_metadata
 from hdrisp.data.zurich import prepare_zurich
 
 __all__ = [
@@ -25,13 +27,16 @@ __all__ = [
     "DatasetReport",
     "FullResolutionDataset",
     "Layout",
+    "PairMetadata",
     "PairedRawDataset",
     "Problem",
     "apply_augmentation",
     "check_dataset",
     "get_layout",
     "list_pairs",
+    "metadata_for",
     "prepare_zurich",
+    "read_pair_metadata",
     "read_target",
     "resize_target",
     "sample_augmentation",

@@ -4,10 +4,15 @@
 returns a :class:`DatasetReport` with a per-split summary and one :class:`Problem` per
 fault, each naming its file. ``hdrisp data check`` prints it and exits non-zero when
 there is any problem.
+
+A set with a ``manifest.json`` that names each pair's source photograph (the synthetic
+set's) is also checked for leaks: no scene may give pairs to both the training split and
+the test split or its full frames (:func:`check_source_split`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +36,7 @@ NOT_MOSAIC = "not a mosaic"
 WRONG_SIZE = "wrong size"
 OVER_WHITE = "above white level"
 NOT_RGB = "not RGB"
+SHARED_SOURCE = "shared source"
 
 
 @dataclass(frozen=True)
@@ -229,6 +235,47 @@ def _check_full(folder: Path, layout: Layout, white_level: float,
     return summary, problems
 
 
+def _scene_of(record: dict, scenes: dict[str, str]) -> str | None:
+    source = (record.get("view") or {}).get("source")
+    if source is None:
+        return None
+    return record.get("scene") or scenes.get(source) or source
+
+
+def check_source_split(root: str | os.PathLike) -> list[Problem]:
+    """Problems when the training split and the test split (with its full frames) share a
+    scene, read from ``root/manifest.json`` (none when there is no readable manifest naming
+    the pairs' source photographs).
+
+    A pair's scene is its ``scene`` field, else the manifest's ``sources`` entry for its
+    photograph, else the photograph itself (the two views of a stereo pair are one scene).
+    """
+    path = Path(root) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text())
+        records = list(manifest["pairs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    scenes = {s.get("name"): s.get("scene") for s in manifest.get("sources", [])
+              if isinstance(s, dict) and s.get("scene")}
+    used: dict[str, dict[str, set[str]]] = {"train": {}, "test": {}}
+    for record in records:
+        scene = _scene_of(record, scenes) if isinstance(record, dict) else None
+        if scene is None:
+            continue
+        side = "train" if record.get("split") == "train" else "test"
+        source = record["view"]["source"]
+        used[side].setdefault(scene, set()).add(source)
+    problems = []
+    for scene in sorted(set(used["train"]) & set(used["test"])):
+        photos = sorted(used["train"][scene] | used["test"][scene])
+        problems.append(Problem(str(path), SHARED_SOURCE,
+                                f"scene {scene!r} ({', '.join(photos)}) gives pairs to both "
+                                "the training split and the test split: the test would score "
+                                "scenes the network has seen"))
+    return problems
+
+
 def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
                   splits: tuple[str, ...] = ("train", "test"), white_level: float = 1023,
                   workers: int = 4) -> DatasetReport:
@@ -246,8 +293,9 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
         Problems found: missing folder, missing target, unpaired file (a target without
         its raw), unexpected file, unreadable (corrupt or truncated), 8-bit raw, not a
         mosaic (colour image as raw), wrong size (odd, inconsistent with the split, or a
-        target whose size differs from its raw's), values above the white level, and
-        targets that are not RGB.
+        target whose size differs from its raw's), values above the white level, targets
+        that are not RGB, and a source scene shared by the training and test splits
+        (:func:`check_source_split`, for sets with a manifest).
     """
     root = Path(root)
     if not root.is_dir():
@@ -264,4 +312,5 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
             summary, problems = _check_full(full, lay, white_level, pool)
             report.splits.append(summary)
             report.problems += problems
+    report.problems += check_source_split(root)
     return report
