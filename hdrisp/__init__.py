@@ -13,7 +13,10 @@ A folder is a layer; each imports only the layers above it in this list:
 - ``training``   staged level-by-level training: schedule, one level, one batch, checkpoints
 - ``inference``  tiling and full-resolution develop
 - ``evaluation`` metrics (reusing the loss maths), the evaluate report, the comparison figure
-- ``tutorial``   the lessons' helpers, notebook runner and widgets
+- ``study``      the reproduction study: arms × seeds trained and scored, the colour-constancy
+                 cast set, paired statistics, the claims of REPRODUCTION.md
+- ``tutorial``   the lessons' helpers, exercise checks, student editions, slide figures,
+                 notebook runner and widgets
 - ``cli``        the ``hdrisp`` command (thin: parse, call one function, print)
 """
 
@@ -22,6 +25,7 @@ from hdrisp.errors import (
     CheckpointError,
     ConfigError,
     DatasetError,
+    ExerciseError,
     HdrispError,
     InputShapeError,
     MetricNotApplicable,
@@ -36,7 +40,8 @@ from hdrisp.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "BaselineUnavailable", "CheckpointError", "ConfigError", "DatasetError", "HdrispError",
-    "InputShapeError", "MetricNotApplicable", "NotebookError", "OutputError", "RawFormatError",
-    "TrainingError", "WeightsUnavailableError", "WidgetValueError", "__version__",
+    "BaselineUnavailable", "CheckpointError", "ConfigError", "DatasetError", "ExerciseError",
+    "HdrispError", "InputShapeError", "MetricNotApplicable", "NotebookError", "OutputError",
+    "RawFormatError", "TrainingError", "WeightsUnavailableError", "WidgetValueError",
+    "__version__",
 ]

@@ -19,6 +19,7 @@ defined here, and only here::
     ├── BaselineUnavailable      a classical baseline that cannot run on this input
     ├── TrainingError            training stopped on purpose (NaN loss, out of memory, ...)
     ├── NotebookError            a lesson that failed to execute
+    ├── ExerciseError            a lesson exercise's answer that is not right yet (and why)
     └── OutputError              an output that cannot be written (permissions, full disk)
 
 The shared checks (:func:`check_image_batch`, :func:`check_same_shape`) are what
@@ -38,6 +39,7 @@ Examples:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 
@@ -99,6 +101,11 @@ class NotebookError(HdrispError):
     """A lesson notebook that cannot be found or failed while it ran."""
 
 
+class ExerciseError(HdrispError, AssertionError):
+    """An exercise's answer that is not right yet: says what is wrong and how to find out more
+    (raised by :mod:`hdrisp.tutorial.checks`; an AssertionError, like a failed ``assert``)."""
+
+
 class OutputError(HdrispError):
     """An output that cannot be written: permission denied, a folder in the way, a full disk."""
 
@@ -112,6 +119,36 @@ def output_error(exc: OSError, path: str | os.PathLike | None = None) -> OutputE
     """
     where = path if path is not None else exc.filename
     return OutputError(f"cannot write: {exc.strerror or exc}", where)
+
+
+def check_output_dir(path: str | os.PathLike) -> Path:
+    """Create the output folder ``path`` now, before any long work, so that a mistake fails
+    at once: :class:`OutputError` naming it when a file is in the way, a parent cannot be
+    made, or the folder may not be written into. Returns ``path`` as a Path.
+
+    Examples:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> check_output_dir(folder / "runs" / "a").is_dir()
+        True
+        >>> (folder / "taken").write_text("a file")
+        6
+        >>> check_output_dir(folder / "taken")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        hdrisp.errors.OutputError: .../taken: exists and is not a folder
+        >>> import shutil; shutil.rmtree(folder)
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OutputError("exists and is not a folder", out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, out) from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError("cannot write into this folder (permission denied)", out)
+    return out
 
 
 _RANGE_SLACK = 1e-3  # float error tolerated outside [0, 1] before an input counts as out of range
@@ -152,8 +189,9 @@ def check_same_shape(a: Any, b: Any, name: str) -> None:
 
 
 __all__ = [
-    "BaselineUnavailable", "CheckpointError", "ConfigError", "DatasetError", "HdrispError",
+    "BaselineUnavailable", "CheckpointError", "ConfigError", "DatasetError", "ExerciseError",
+    "HdrispError",
     "InputShapeError", "MetricNotApplicable", "NotebookError", "OutputError", "RawFormatError",
     "TrainingError", "WeightsUnavailableError", "WidgetValueError", "check_image_batch",
-    "check_same_shape", "output_error",
+    "check_output_dir", "check_same_shape", "output_error",
 ]

@@ -23,20 +23,24 @@
 #
 # 1. why an ordinary histogram cannot train a network, and how a kernel makes a
 #    **soft, differentiable histogram**;
-# 2. the **log-chroma (u, v) projection**, and why a change of illuminant only
-#    *translates* an image's histogram there;
+# 2. the **log-chroma (u, v) projection**: a per-channel gain moves every pixel's (u, v) by
+#    the same amount — and why the histogram still changes shape;
 # 3. how the **RGB-uv histogram** is built, step by step — and that our derivation
 #    gives exactly the numbers of `hdrisp.losses.rgbuv_histogram`;
 # 4. how the **kernel and σ** shape the histogram;
 # 5. the **Hellinger distance** (and how the authors' code composes it over a batch),
-#    compared with L1, χ², Jensen–Shannon and the earth mover's distance;
-# 6. what the **gradient** of the loss looks like on an image, and that it alone can undo
-#    a colour cast;
+#    compared with L1, χ², Jensen–Shannon and a 1-D transport distance on the marginals;
+# 6. what the **gradient** of the loss looks like on an image, how far it alone undoes a
+#    colour cast, and the **per-bin ripple** that slows it down;
 # 7. and you get an **interactive explorer** to play with every knob.
 #
-# Everything runs on a laptop CPU in a few seconds.
+# Everything runs on a laptop CPU in about a minute. The exercises at the end each have a
+# check (`hdrisp.tutorial.checks`); their solutions are removed in the student edition.
 
 # %% tags=["parameters"]
+# Running on Colab, Binder or a lab image without hdrisp? Uncomment the next line, run it once
+# and restart the kernel (URL: the repository your course installs from; INSTRUCTORS.md):
+# # %pip install "hdrisp @ git+https://github.com/<owner>/hdrisp" ipywidgets
 import os
 
 from hdrisp.tutorial import env_flag
@@ -55,7 +59,8 @@ import torch
 import torch.nn.functional as F
 
 from hdrisp import losses
-from hdrisp.tutorial import synthetic_set
+from hdrisp.raw.color import linear_to_srgb, srgb_to_linear
+from hdrisp.tutorial import checks, synthetic_set
 from hdrisp.tutorial.widgets import HistogramExplorer, plot_uv_histogram
 
 torch.manual_seed(0)
@@ -129,10 +134,11 @@ print("d h_10 / d x :", np.round(x.grad.numpy(), 3))
 # and likewise for G (partners R, B) and B (partners R, G); ε = 10⁻⁶ keeps black pixels
 # finite. Doubling the exposure multiplies R, G and B alike: u and v do not move.
 #
-# A change of illuminant is, to a good approximation (von Kries), a *gain per channel*:
-# (R, G, B) → (g_R R, g_G G, g_B B). Then u_R → u_R + log(g_R/g_G) for **every pixel**:
-# the whole histogram translates, its shape unchanged. This is why the histogram in
-# (u, v) is a good handle on colour casts. Let us check it on the photograph:
+# A change of illuminant is, to a good approximation (von Kries), a *gain per channel* on
+# linear light: (R, G, B) → (g_R R, g_G G, g_B B). Then u_R → u_R + log(g_R/g_G) for **every
+# pixel** — the cloud of (u, v) points translates. This is why (u, v) is a good handle on
+# colour casts. Let us check it on the photograph, applying the gains to the values the
+# histogram sees:
 
 # %%
 eps = 1e-6
@@ -151,9 +157,34 @@ print(f"observed shift: min {shift[lit].min():.5f}, max {shift[lit].max():.5f}")
 assert torch.allclose(shift[lit], torch.tensor(np.log(1.4), dtype=torch.float32), atol=1e-4)
 
 # %% [markdown]
+# The *points* move together; the *histogram* is not just moved. Two reasons:
+#
+# 1. **The intensity weight changes with the gain** (section 3 weighs each pixel by
+#    I_y = √(R² + G² + B²)). A red pixel gains weight under a warm cast, a blue one loses
+#    it, so the relative heights of the histogram's parts change.
+# 2. **Our photographs are sRGB-encoded**, and an illuminant multiplies *linear* light. On
+#    encoded values a linear gain is not a gain: the sRGB curve has a linear toe and an
+#    offset, so the shift in u depends on the pixel — pure translation holds only where the
+#    gain multiplies the values the histogram is computed from. (The network's outputs and
+#    targets are sRGB, so the loss sees encoded values.)
+
+# %%
+weight = torch.sqrt((image**2).sum(1) + eps)
+weight_cast = torch.sqrt((cast**2).sum(1) + eps)
+ratio = (weight_cast / weight)[lit]
+print(f"1 · intensity weight after the cast / before: {ratio.min():.3f} … {ratio.max():.3f} "
+      "(one number would mean an unchanged shape)")
+linear_cast = torch.from_numpy(linear_to_srgb(srgb_to_linear(image.numpy()) * gains.numpy()))
+shift_linear = (u_of_r(linear_cast) - u_of_r(image))[lit]
+print(f"2 · gain applied to linear light: u_R moves by {shift_linear.min():.3f} … "
+      f"{shift_linear.max():.3f} (log 1.4 = {np.log(1.4):.3f}; a pure power 1/2.4 would give "
+      f"{np.log(1.4) / 2.4:.3f} everywhere)")
+assert ratio.max() / ratio.min() > 1.2 and shift_linear.max() - shift_linear.min() > 0.01
+
+# %% [markdown]
 # ## 3 · The RGB-uv histogram, step by step
 #
-# The recipe of `TRAINING.md`, one line at a time:
+# The recipe — HistoGAN's histogram as the authors' code computes it — one line at a time:
 #
 # 1. clamp to [0, 1]; when a side is larger than 150, resize to 150×150 (bilinear) —
 #    the cost then no longer depends on the image size;
@@ -303,8 +334,11 @@ plt.show()
 # %% [markdown]
 # Hellinger, L1 and Jensen–Shannon *saturate*: once the shifted histogram no longer overlaps
 # the target, moving it further costs nothing more — and gives no gradient. A transport
-# distance (EMD) keeps growing with the shift. Near the target, where training spends its
-# time, all of them agree on the direction.
+# distance keeps growing with the shift: `marginal_emd` is the 1-D earth mover's distance of
+# the u and v marginals (cheap; the true earth mover's distance of the 2-D histograms is an
+# optimal-transport problem over the u–v plane, which it only approximates — two different
+# histograms with equal marginals are at distance 0 for it). Near the target, where training
+# spends its time, all of them agree on the direction.
 #
 # ## 6 · Gradients on an image
 #
@@ -329,13 +363,13 @@ print("mean gradient per channel (R, G, B):", grad.mean((1, 2)).numpy())
 
 # %% [markdown]
 # Positive means "decrease this channel". Follow that gradient with three free per-channel
-# log-gains: the histogram loss alone finds the white balance back.
+# log-gains and Adam: how far does the histogram loss alone take the white balance back?
 
 # %%
 log_gain = torch.zeros(1, 3, 1, 1, requires_grad=True)
 optimiser = torch.optim.Adam([log_gain], lr=0.05)
-history = []
-for _ in range(25 if SMOKE else 150):
+history, trajectory = [], []
+for _ in range(150):
     corrected = (cast * log_gain.exp()).clamp(0, 1)
     loss = losses.hellinger_distance(losses.rgbuv_histogram(corrected), package[None],
                                      reduction="mean")
@@ -343,16 +377,74 @@ for _ in range(25 if SMOKE else 150):
     loss.backward()
     optimiser.step()
     history.append(loss.item())
-found = log_gain.exp().flatten()
-found = found / found[1]          # only ratios are observable: the histogram ignores exposure
-print("gains found (G = 1):", found.detach().numpy().round(3), " ideal:",
-      np.round([1 / 1.4, 1.0, 1 / 0.7], 3))
-assert history[-1] < history[0], "the loss should fall"
-plt.figure(figsize=(6, 2.5))
-plt.plot(history)
-plt.xlabel("Adam step")
-plt.ylabel("Hellinger")
+    trajectory.append(log_gain.detach().flatten().clone())
+ideal = 1 / gains.flatten()
+
+
+def ratios(log_g):
+    found = log_g.exp()
+    return found / found[1]       # only ratios are observable: the histogram ignores exposure
+
+
+found = ratios(trajectory[-1])
+print("gains found after 25 steps:", ratios(trajectory[24]).numpy().round(3))
+print("gains found after 150 steps:", found.numpy().round(3), " ideal:",
+      ideal.numpy().round(3))
+error = float((found / ideal).log().abs().max())
+print(f"largest error: {100 * (np.exp(error) - 1):.1f} %")
+assert history[-1] < history[0] and error < 0.05, "the loss should bring the gains within 5 %"
+fig, ax = plt.subplots(figsize=(6, 2.5))
+ax.plot(history)
+ax.axvline(24, color="grey", ls=":", label="step 25")
+ax.set(xlabel="Adam step", ylabel="Hellinger")
+ax.legend()
 plt.show()
+
+# %% [markdown]
+# It gets within a few per cent (asserted above), but the descent is not smooth, and how far it
+# is after 25 steps depends on the image. Two features of the loss, seen as a function of a
+# gain, explain it (plotted below along the red gain, blue held at its ideal value):
+#
+# 1. **The per-bin ripple of the vote.** With σ = 0.02, much narrower than the bin spacing
+#    6/63 ≈ 0.095, each pixel votes almost only for its nearest bin centre, and its vote rises
+#    and falls as a gain slides its (u, v) across the centres. A gain moves u by log g, so the
+#    loss carries a ripple whose period in log g is the bin spacing, on top of its overall
+#    slope (the wiggles and terraces of the derivative). The fewer the pixels, the less the
+#    ripples of different pixels average out: on a small image (smoke mode's 128×128 target)
+#    the ripple can flip the sign of the slope, and Adam's first steps shrink and wander.
+# 2. **A cusp at the answer.** Near the ideal gain the slope does not shrink: the derivative
+#    jumps from one sign to the other. Adam with a fixed learning rate therefore keeps bouncing
+#    around the minimum — the spikes of the loss curve above — rather than settling.
+#
+# A wider kernel (σ = 0.1, about the bin spacing) smooths both away, at the price of a blurrier
+# histogram (exercises 2 and 6).
+
+# %%
+sweep_log_gain = np.linspace(-0.45, 0.05, 26 if SMOKE else 51)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3))
+for sigma_ in (0.02, 0.1):
+    target_hist = losses.rgbuv_histogram(image, sigma=sigma_)
+    values_, slopes_ = [], []
+    for x_ in sweep_log_gain:
+        probe = (-gains.flatten().log()).clone()
+        probe[0] = float(x_)
+        probe = probe.view(1, 3, 1, 1).requires_grad_(True)
+        distance = losses.hellinger_distance(
+            losses.rgbuv_histogram((cast * probe.exp()).clamp(0, 1), sigma=sigma_), target_hist,
+            reduction="mean")
+        distance.backward()
+        values_.append(distance.item())
+        slopes_.append(float(probe.grad.flatten()[0]))
+    axes[0].plot(sweep_log_gain, values_, marker=".", label=f"σ = {sigma_}")
+    axes[1].plot(sweep_log_gain, slopes_, marker=".", label=f"σ = {sigma_}")
+for ax in axes:
+    ax.axvline(-np.log(1.4), color="grey", ls=":")
+    ax.set_xlabel("log g_R (the ideal, −log 1.4, dotted)")
+    ax.legend()
+axes[0].set_ylabel("Hellinger")
+axes[1].set_ylabel("d Hellinger / d log g_R")
+axes[1].axhline(0, color="k", lw=0.5)
+fig.tight_layout()
 
 # %% [markdown]
 # ## 7 · Explore
@@ -373,19 +465,142 @@ explorer.figure()
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Clipping breaks the translation.** Scale the photograph so that its brightest pixels
-#    reach 1, then apply a strong warm cast in the explorer. Which parts of the histogram stop
-#    moving, and why?
-#    *Hint: a clipped channel no longer carries the gain; look at u_R of pixels with R = 1.*
-# 2. **σ and the gradient.** Repeat the white-balance recovery of section 6 with σ = 0.005
-#    and σ = 0.2 (pass `sigma=` to `losses.rgbuv_histogram`). Which converges, which stalls?
-#    *Hint: with a narrow kernel a pixel's vote for a far bin is nearly zero.*
-# 3. **Batch composition.** For a batch of B identical pairs with per-image distance d, what
-#    does `reduction="authors"` return? How does it scale with B, and what does that do to
-#    the effective weight 0.25 of the term when the batch size changes between levels?
-#    *Hint: √(B·2d²)/(√2·B) = d/√B.*
-# 4. **No intensity weight.** Switch `intensity_scale` off in the explorer on a dark image.
-#    Where does mass appear that was not there before?
-#    *Hint: ε in log(I + ε) dominates when I ≈ 0.*
-# 5. **Saturation.** Find the warmth at which the Hellinger distance stops growing, and
-#    relate it to the width of the photograph's histogram in u.
+# Each exercise has a cell for your answer and a check after it.
+#
+# **1 · Clipping breaks the translation.** Scale the photograph so that its brightest value is
+# 1 (`image / image.max()`), apply the strong warm cast gains (2, 1, 0.5) and clamp to [0, 1].
+# What fraction of the *lit* pixels (smallest channel > 0.02) no longer has its u_R moved by
+# exactly log 2 (to 1e-3)? Which pixels are they?
+# *Hint: a clipped channel no longer carries the gain; look at u_R of pixels with R = 1.*
+
+# %% tags=["solution"]
+strong = (2.0, 1.0, 0.5)
+# BEGIN SOLUTION
+bright = image / image.max()
+strong_cast = (bright * torch.tensor(strong).view(1, 3, 1, 1)).clamp(0, 1)
+moved = u_of_r(strong_cast) - u_of_r(bright)
+lit_bright = bright.min(1).values > 0.02
+stuck_fraction = float(((moved - np.log(2)).abs() > 1e-3)[lit_bright].float().mean())
+# END SOLUTION
+print(f"{100 * stuck_fraction:.1f} % of the lit pixels stopped translating")
+
+# %%
+checks.check_clipped_fraction(image, strong, stuck_fraction)
+
+# %% [markdown] tags=["solution"]
+# They are the pixels whose red channel reached 1 after the gain: their R is clipped, so u_R
+# grows by less than log 2 (by log(1/R) only). Bright, warm areas stop moving and pile up at
+# the edge of what a clipped image can show — the histogram is deformed, not translated.
+
+# %% [markdown]
+# **2 · σ and the gradient.** Repeat the recovery of section 6 for 60 steps with σ = 0.005 and
+# with σ = 0.2 (pass `sigma=` to *both* `rgbuv_histogram` calls). Measure each result's error
+# as max |log(found / ideal)| over the three gains (G = 1). Which σ ends closer?
+# *Hint: with a narrow kernel a pixel's vote for a far bin is nearly zero.*
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+recovery_errors = {}
+for sigma_ in (0.005, 0.2):
+    reference_ = losses.rgbuv_histogram(image, sigma=sigma_)
+    log_g = torch.zeros(1, 3, 1, 1, requires_grad=True)
+    adam = torch.optim.Adam([log_g], lr=0.05)
+    for _ in range(60):
+        distance = losses.hellinger_distance(
+            losses.rgbuv_histogram((cast * log_g.exp()).clamp(0, 1), sigma=sigma_), reference_,
+            reduction="mean")
+        adam.zero_grad()
+        distance.backward()
+        adam.step()
+    recovery_errors[sigma_] = float((ratios(log_g.detach().flatten()) / ideal).log().abs().max())
+closer_sigma = min(recovery_errors, key=recovery_errors.get)
+# END SOLUTION
+print("errors:", {k: round(v, 3) for k, v in recovery_errors.items()}, " closer:", closer_sigma)
+
+# %%
+checks.check_sigma_answer(recovery_errors, closer_sigma)
+
+# %% [markdown]
+# **3 · Batch composition.** For a batch of B identical pairs whose per-image distance is d,
+# what does `reduction="authors"` return? Write it as a function of d and B. How does it scale
+# with B, and what does that do to the effective weight 0.25 of the term when the batch size
+# changes between levels (50 at level 4, 10 at level 0)?
+# *Hint: √(B·2d²)/(√2·B).*
+
+# %% tags=["solution"]
+def authors_reduction(d, batch):
+    """The authors' composed Hellinger loss of ``batch`` identical pairs at distance ``d``."""
+    # BEGIN SOLUTION
+    return d / np.sqrt(batch)
+    # END SOLUTION
+
+
+# %%
+checks.check_authors_reduction(authors_reduction)
+
+# %% [markdown] tags=["solution"]
+# It is d/√B: the same images weigh 1/√50 ≈ 0.14 of d at level 4 but 1/√10 ≈ 0.32 at level 0,
+# so the histogram term's effective weight grows 2.2× from level 4 to level 0, on top of the
+# 0.25 of the schedule — a side effect of composing the sum inside the square root.
+
+# %% [markdown]
+# **4 · Crushed shadows and the intensity weight.** Set the 30 % darkest pixels of the
+# photograph (ranked by their brightest channel) to exact black, as an 8-bit image with
+# crushed shadows has them. How far does the histogram move (Hellinger, per image) with the
+# intensity weight, and without it (`intensity_scale=False`)?
+# *Hint: a black pixel has u = v = log ε − log ε = 0, and weight √ε.*
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+brightest = image.amax(1, keepdim=True)
+crushed = torch.where(brightest < brightest.quantile(0.3), torch.zeros_like(image), image)
+moved_by = {}
+for flag in (True, False):
+    moved_by[flag] = float(losses.hellinger_distance(
+        losses.rgbuv_histogram(crushed, intensity_scale=flag),
+        losses.rgbuv_histogram(image, intensity_scale=flag), reduction="mean"))
+with_weight, without_weight = moved_by[True], moved_by[False]
+# END SOLUTION
+print(f"with the weight {with_weight:.3f}, without {without_weight:.3f}")
+
+# %%
+checks.check_shadow_sensitivity(image, crushed, with_weight, without_weight)
+
+# %% [markdown]
+# **5 · Saturation.** In the sweep of section 5, find the smallest positive warmth at which
+# the Hellinger distance reaches 95 % of its largest value over the sweep. Relate it to the
+# width of the photograph's histogram in u.
+# *Hint: `sweep` and `curves["hellinger"]`.*
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+hellinger_curve = np.asarray(curves["hellinger"])
+positive = sweep > 0
+near_ceiling = positive & (hellinger_curve >= 0.95 * hellinger_curve[positive].max())
+saturates_at = float(sweep[near_ceiling].min())
+# END SOLUTION
+print("saturates at warmth", saturates_at)
+
+# %%
+checks.check_saturation(sweep, curves["hellinger"], saturates_at)
+
+# %% [markdown]
+# **6 · The ripple's period.** Take a uniform grey image (`torch.full((1, 3, 16, 16), 0.5)`),
+# multiply its red channel by e^x for x from 0 to 0.5 in steps of 0.002, and record the largest
+# bin of the R projection's histogram each time. Its maxima repeat: at what period in x? Compare
+# it with the bin spacing.
+# *Hint: `losses.rgbuv_histogram(img)[0, 0].max()`; local maxima are larger than both neighbours.*
+
+# %% tags=["solution"]
+# BEGIN SOLUTION
+grey = torch.full((1, 3, 16, 16), 0.5)
+xs = np.arange(0, 0.5, 0.002)
+peak = np.array([float(losses.rgbuv_histogram(grey * torch.tensor([np.exp(x_), 1.0, 1.0])
+                                              .view(1, 3, 1, 1))[0, 0].max()) for x_ in xs])
+maxima = [xs[i] for i in range(1, len(xs) - 1) if peak[i - 1] < peak[i] >= peak[i + 1]]
+period = float(np.diff(maxima).mean())
+# END SOLUTION
+print(f"period {period:.4f}; bin spacing {6 / 63:.4f}")
+
+# %%
+checks.check_ripple_period(period)

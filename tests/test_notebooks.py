@@ -20,7 +20,7 @@ nbformat = pytest.importorskip("nbformat")
 jupytext = pytest.importorskip("jupytext")
 
 EXPECTED = ("01_bayer_data_inspection", "02_histogram_loss_derivation", "03_staged_training",
-            "04_qualitative_evaluation")
+            "04_qualitative_evaluation", "05_reproduction_study")
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 PARAMETERS = ("SMOKE", "DATA_DIR", "RUN_DIR", "DEVICE")
 # the kernels run beside another test worker on two cores: one thread each
@@ -31,7 +31,7 @@ def _ids(paths):
     return [p.stem for p in paths]
 
 
-def test_the_four_lessons_are_there():
+def test_the_lessons_are_there():
     assert tuple(p.stem for p in NOTEBOOKS) == EXPECTED
     for path in NOTEBOOKS:
         assert path.with_suffix(".py").is_file(), f"{path.name} has no py:percent twin"
@@ -61,12 +61,19 @@ def test_ipynb_and_py_percent_are_in_sync(path: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_structure_parameters_goals_and_exercises(path: Path):
     notebook = nbformat.read(path, as_version=4)
-    first, last = notebook.cells[0], notebook.cells[-1]
+    first = notebook.cells[0]
     assert first.cell_type == "markdown" and re.search(r"you\s+will\s+learn", first.source)
-    assert last.cell_type == "markdown" and "## Exercises" in last.source
-    assert "Hint" in last.source
+    exercises = [i for i, c in enumerate(notebook.cells)
+                 if c.cell_type == "markdown" and "## Exercises" in c.source]
+    assert len(exercises) == 1, "one '## Exercises' section, at the end"
+    tail = notebook.cells[exercises[0]:]
+    assert "Hint" in "\n".join(c.source for c in tail if c.cell_type == "markdown")
+    assert tail[-1].cell_type == "code" and "checks.check_" in tail[-1].source, (
+        "the last exercise ends with its check")
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", []), "first code cell must be tagged"
+    # hosted notebooks (Colab, Binder): the parameters cell says how to install hdrisp
+    assert re.search(r"^# %pip install .*hdrisp", code[0].source, re.M)
     tree = ast.parse(code[0].source)
     assigned = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
                 if isinstance(t, ast.Name)}
@@ -115,36 +122,91 @@ def smoke_parameters(tmp_path: Path, notebook_data_dir: Path) -> dict:
             "DEVICE": "cpu"}
 
 
-def test_notebook_01_runs(tmp_path, smoke_parameters, request):
-    parameters = dict(smoke_parameters)
-    try:  # the real colour-chart DNG when the reference folder is there
-        parameters["RAW_FILE"] = str(request.getfixturevalue("real_dng"))
-    except pytest.skip.Exception:
-        pass
-    (run,) = run_notebooks(["01"], tmp_path / "out", parameters=parameters, env=KERNEL_ENV)
-    text = _outputs_text(_executed(run))
+def _every_check_passed(run, notebook) -> None:
+    """Each ``checks.check_…`` call of the lesson printed its ✓ (solutions pass their checks)."""
+    source = nbformat.read(NOTEBOOKS_DIR / Path(run.notebook).name, as_version=4)
+    calls = sum(len(re.findall(r"checks\.check_\w+\(", c.source)) for c in source.cells
+                if c.cell_type == "code")
+    assert calls and _outputs_text(notebook).count("✓") == calls
+
+
+def test_notebook_01_runs(tmp_path, smoke_parameters):
+    (run,) = run_notebooks(["01"], tmp_path / "out", parameters=smoke_parameters,
+                           env=KERNEL_ENV)
+    notebook = _executed(run)
+    text = _outputs_text(notebook)
     assert "shot-noise slope a: measured" in text
-    if "RAW_FILE" in parameters:
-        assert "Canon EOS" in text
+    assert "Canon EOS" in text  # the camera raw shipped as package data, no reference folder
+    _every_check_passed(run, notebook)
 
 
 def test_notebook_02_runs_and_shows_the_explorer(tmp_path, smoke_parameters):
     (run,) = run_notebooks(["02"], tmp_path / "out", parameters=smoke_parameters, env=KERNEL_ENV)
     assert run.notebook == (tmp_path / "out" / "02_histogram_loss_derivation.ipynb").resolve()
-    text = _outputs_text(_executed(run))
+    notebook = _executed(run)
+    text = _outputs_text(notebook)
     assert "application/vnd.jupyter.widget-view+json" in text  # the live explorer was built
     assert "largest difference" in text
+    _every_check_passed(run, notebook)
 
 
 def test_notebooks_03_then_04_share_the_run(tmp_path, smoke_parameters):
     runs = run_notebooks(["03", "04"], tmp_path / "out", parameters=smoke_parameters,
                          env=KERNEL_ENV)
-    training, evaluation = (_outputs_text(_executed(run)) for run in runs)
+    executed = [_executed(run) for run in runs]
+    for run, notebook in zip(runs, executed, strict=True):
+        _every_check_passed(run, notebook)
+    training, evaluation = (_outputs_text(notebook) for notebook in executed)
     levels = sorted(p.parent.name for p in (tmp_path / "run").glob("level*/last.pt"))
     assert levels == ["level0", "level1", "level2", "level3", "level4"]
     assert "level 0: 2 steps" in training
     assert f"evaluating {tmp_path / 'run' / 'level0' / 'last.pt'} (level 0)" in evaluation
     assert (tmp_path / "run" / "evaluation" / "metrics.md").is_file()
+
+
+# lessons with solution cells: every lesson
+WITH_SOLUTIONS = [p for p in NOTEBOOKS if '"solution"' in p.read_text(encoding="utf-8")]
+
+
+def test_the_course_lessons_have_solutions():
+    assert [p.stem[:2] for p in WITH_SOLUTIONS] == ["01", "02", "03", "04", "05"]
+
+
+@pytest.mark.parametrize("path", WITH_SOLUTIONS, ids=_ids(WITH_SOLUTIONS))
+def test_student_edition_runs_up_to_its_first_exercise(path: Path, tmp_path, smoke_parameters):
+    """``make student``'s edition: no error of ours before the first stub, which then says what
+    to do (the solution edition, the lesson itself, runs every check in the tests above)."""
+    from hdrisp.tutorial.editions import STUB_MESSAGE, write_student_editions
+
+    write_student_editions(tmp_path / "student", [path])
+    with pytest.raises(HdrispError, match="NotImplementedError"):
+        run_notebooks([path.stem], tmp_path / "out", notebooks_dir=tmp_path / "student",
+                      parameters=smoke_parameters, env=KERNEL_ENV, html=False)
+    executed = nbformat.read(tmp_path / "out" / path.name, as_version=4)
+    errors = [(i, o) for i, c in enumerate(executed.cells) for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    stubs = [i for i, c in enumerate(executed.cells)
+             if c.cell_type == "code" and "exercise" in c.metadata.get("tags", [])]
+    assert len(errors) == 1 and len(stubs) >= 1
+    (index, error), = errors
+    assert stubs[0] <= index < (stubs[1] if len(stubs) > 1 else len(executed.cells)), (
+        f"the first error is in cell {index}, not at the first exercise (cell {stubs[0]})")
+    assert error["ename"] == "NotImplementedError" and STUB_MESSAGE in error["evalue"]
+
+
+def test_notebook_05_runs_the_smoke_study_and_labels_it(tmp_path, smoke_parameters):
+    (run,) = run_notebooks(["05"], tmp_path / "out", parameters=smoke_parameters, env=KERNEL_ENV)
+    notebook = _executed(run)
+    text = _outputs_text(notebook)
+    assert "SMOKE RUN" in text and "tungsten gains by hand" in text
+    assert "mean paired difference by hand" in text
+    study = tmp_path / "run" / "study"
+    assert (study / "results.csv").is_file()
+    assert (study / "cast_set" / "cast_manifest.json").is_file()
+    # exercise 3 added two arms to the same study: only they trained
+    assert (study / "rbf" / "seed0" / "level0" / "last.pt").is_file()
+    assert (study / "sigma_0.1" / "seed1" / "level0" / "last.pt").is_file()
+    _every_check_passed(run, notebook)
 
 
 def test_a_failing_notebook_names_its_cell(tmp_path):
@@ -177,22 +239,45 @@ def test_tutorial_env_flag_and_default_folders(monkeypatch, tmp_path):
     assert tutorial.run_dir(tmp_path / "mine") == tmp_path / "mine"
     assert tutorial.run_dir("", smoke=True).parts[-2:] == ("runs", "tutorial_smoke")
     assert tutorial.config_file("tiny").name == "tiny.yaml"
-    with pytest.raises(HdrispError, match="no such training config"):
+    with pytest.raises(HdrispError, match="no shipped config is called 'no_such_schedule'"):
         tutorial.config_file("no_such_schedule")
+    from hdrisp.raw import read_raw
+
+    sample = read_raw(tutorial.sample_raw_file())  # package data: the real camera raw
+    assert sample.cfa == "RGGB" and sample.white_level == 15000
 
 
 def test_tutorial_finds_the_finest_finished_level(tmp_path):
+    import torch
+
     from hdrisp import tutorial
     from hdrisp.errors import CheckpointError
+    from hdrisp.training.checkpoint import save_checkpoint
 
     with pytest.raises(CheckpointError, match="train first"):
         tutorial.finest_checkpoint(tmp_path)
-    for level in (4, 3, 2):
-        (tmp_path / f"level{level}").mkdir()
-        (tmp_path / f"level{level}" / "last.pt").write_bytes(b"")
+
+    def write(level: int, finished: bool, name: str = "last.pt") -> None:
+        save_checkpoint(tmp_path / f"level{level}" / name, model=torch.nn.Linear(1, 1),
+                        level=level, epoch=1, step=5, config={}, finished=finished)
+
+    write(4, finished=False)
+    with pytest.raises(CheckpointError, match=r"no finished level here \(level 4 started"):
+        tutorial.finest_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError, match="no finished level"):  # no smoke run over it
+        tutorial.ensure_run(tmp_path, tmp_path / "no-data")
+    write(4, finished=True)
+    write(3, finished=True)
+    write(3, finished=False, name="best.pt")  # a best.pt saved mid-way, of a finished level
+    write(2, finished=False)  # half-trained: never the final one
     (tmp_path / "level1").mkdir()  # started, nothing written yet
     assert sorted(tutorial.level_checkpoints(tmp_path)) == [2, 3, 4]
-    assert tutorial.finest_checkpoint(tmp_path) == (2, tmp_path / "level2" / "last.pt")
+    assert tutorial.finished_levels(tmp_path) == [3, 4]
+    assert tutorial.finest_checkpoint(tmp_path) == (3, tmp_path / "level3" / "last.pt")
+    assert tutorial.finest_checkpoint(tmp_path, "best.pt") == (3, tmp_path / "level3" /
+                                                               "best.pt")
+    assert tutorial.ensure_run(tmp_path, tmp_path / "no-data") == (3, tmp_path / "level3" /
+                                                                   "last.pt")
 
 
 def test_tutorial_smoke_config_keeps_every_level_but_few_steps():
@@ -207,7 +292,8 @@ def test_tutorial_smoke_config_keeps_every_level_but_few_steps():
 
 
 def test_tutorial_device_choice():
-    torch = pytest.importorskip("torch")
+    import torch
+
     from hdrisp import tutorial
 
     assert tutorial.pick_device("cpu") == torch.device("cpu")

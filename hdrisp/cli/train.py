@@ -26,8 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "config's data.root is used, else the synthetic default set (built on first use). "
         "For several GPUs: torchrun --nproc_per_node N -m hdrisp train ...",
     )
-    parser.add_argument("--config", required=True, type=Path, metavar="YAML",
-                        help="training config, e.g. configs/paper.yaml or configs/tiny.yaml")
+    parser.add_argument("--config", required=True, metavar="NAME|YAML",
+                        help="a shipped config by name (tiny: the CPU tutorial schedule; paper: "
+                        "the paper's table; paper_code: the authors' code) or a YAML file")
     parser.add_argument("--levels", default=None, metavar="FROM:TO",
                         help="levels to train, e.g. 4:0 (default: every level of the config)")
     add_data(parser, "paired dataset folder (overrides data.root)")

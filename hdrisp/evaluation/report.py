@@ -11,7 +11,9 @@ comparison figure).
 Every method's result is quantised to 8 bits before it is scored, as a user
 would save it; the targets are 8-bit already. The baselines develop the full
 mosaic and are resized (area interpolation) to the target's size when the model
-is evaluated at a level below full resolution.
+is evaluated at a level below full resolution. The network gets the pairs as the data set's
+``dataset.json`` says to normalise them (:mod:`hdrisp.data.normalization`), and the
+baselines the same mosaic with its black level at 0 and white at 1.
 
 **Fair rows.** The classical rows get what a camera's own ISP would have: the raw's as-shot
 white balance and colour matrix — from the file for camera raws and DNGs, from the
@@ -27,7 +29,7 @@ import io
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -51,6 +53,7 @@ from hdrisp.errors import (
     DatasetError,
     MetricNotApplicable,
     OutputError,
+    check_output_dir,
     output_error,
 )
 from hdrisp.evaluation.metrics import FULL_REFERENCE, METRICS, get_metric
@@ -121,6 +124,7 @@ def develop_methods(
     packed: torch.Tensor | None = None,
     skipped: dict[str, str] | None = None,
     runtime: Runtime | None = None,
+    on_method: Callable[[str], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Develop one mosaic with each model and baseline.
 
@@ -132,6 +136,7 @@ def develop_methods(
             the packed ``mosaic``.
         skipped: filled with ``name → reason`` for baselines that cannot run on this input.
         runtime: device and precision of the networks (see :func:`run_model`).
+        on_method: called with each label or name once it is done (or skipped).
 
     Returns:
         label → float32 H×W×3 sRGB in [0, 1] (models at their level's size, baselines at
@@ -143,12 +148,16 @@ def develop_methods(
             packed = torch.from_numpy(pack(mosaic.data, mosaic.cfa))
         for label, model in models.items():
             results[label] = run_model(model, packed, runtime)
+            if on_method is not None:
+                on_method(label)
     for name in baselines:
         try:
             results[name] = isp.run_baseline(name, mosaic, as_uint8=False)
         except BaselineUnavailable as exc:
             if skipped is not None:
                 skipped[name] = exc.problem
+        if on_method is not None:
+            on_method(name)
     return results
 
 
@@ -356,8 +365,8 @@ def evaluate(
     for index in tqdm(range(n_images), desc=f"evaluate {split}", unit="pair", disable=not progress):
         raw, target = dataset[index]
         meta = metadata_for(data_root, dataset.pairs[index][0], recorded)
-        scorer.score(index, raw, target, _with_metadata(isp.from_packed(raw.numpy()), meta),
-                     data_root)
+        mosaic = isp.from_packed(raw.numpy(), dataset.normalization)
+        scorer.score(index, raw, target, _with_metadata(mosaic, meta), data_root)
     report = scorer.report(n_images)
     title = (f"{n_images} {split} pairs of {Path(data_root).name}, level {level}"
              f" (8-bit results; {runtime.device.type} {runtime.precision} timings)")
@@ -433,19 +442,6 @@ def evaluate_frames(
 
 
 # --------------------------------------------------------------------------- tables
-
-
-def check_output_dir(out_dir: str | os.PathLike) -> Path:
-    """Create ``out_dir`` (refusing a file in the way or a folder we cannot write into) before
-    any long work starts."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise output_error(exc, out) from None
-    if not os.access(out, os.W_OK):
-        raise OutputError("cannot write into this folder (permission denied)", out)
-    return out
 
 
 _FORMATS = {"psnr": "{:.2f}", "delta_e2000": "{:.2f}", "lowfreq_delta_e": "{:.2f}",

@@ -5,7 +5,7 @@ the per-level total of the paper's schedule.
 - :func:`hellinger_distance` and the exploration distances of :data:`DISTANCES`;
 - :func:`ssim`, :func:`ms_ssim` (torchmetrics), :class:`SSIMLoss`;
 - :func:`build_perceptual` — VGG-19 relu5_4, ``"off"`` or the EfficientNet-Lite0 substitute;
-- :class:`LevelLoss` — the total of TRAINING.md's table, ``schedule="paper"`` or ``"code"``.
+- :class:`LevelLoss` — the total of the paper's per-level table, ``schedule="paper"`` or ``"code"``.
 
 :data:`LOSSES` maps names to the losses a training config can ask for; each returns a dict of
 named terms plus ``"loss"``.

@@ -1,9 +1,9 @@
 """HistoGAN's differentiable RGB-uv histogram (Afifi et al., CVPR 2021), exact and fast.
 
-The maths (``../shared/reference/TRAINING.md``): the image is clamped to [0, 1] and, when a
-side is larger than ``size``, resized to ``size``×``size`` (bilinear, ``align_corners=False``).
-For every pixel and each projection c ∈ {R, G, B} with partners (c1, c2) = (G, B), (R, B),
-(R, G)::
+The maths (HistoGAN's, as the authors' code computes it): the image is clamped to [0, 1]
+and, when a side is larger than ``size``, resized to ``size``×``size`` (bilinear,
+``align_corners=False``). For every pixel and each projection c ∈ {R, G, B} with partners
+(c1, c2) = (G, B), (R, B), (R, G)::
 
     u_c = log(I_c + ε) − log(I_c1 + ε),   v_c = log(I_c + ε) − log(I_c2 + ε)
     H_c[i, j] = Σ_pixels  I_y · k(|u_c − t_i|) · k(|v_c − t_j|)
@@ -40,9 +40,10 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
+import torch.distributed as dist
 
 from hdrisp.errors import ConfigError, check_image_batch
-from hdrisp.losses.distances import DISTANCES, hellinger_distance
+from hdrisp.losses.distances import DISTANCES, hellinger_distance, hellinger_over_processes
 
 Kernel = Literal["inverse-quadratic", "rbf", "thresholding"]
 KERNELS: tuple[str, ...] = ("inverse-quadratic", "rbf", "thresholding")
@@ -301,6 +302,13 @@ class HistogramLoss(torch.nn.Module):
         distance: a key of :data:`hdrisp.losses.distances.DISTANCES`.
         reduction: ``"authors"`` (Hellinger only), ``"mean"`` or ``"sum"`` over the batch.
         safe: Hellinger's safe square roots (finite gradients); ignored by other distances.
+        across_ranks: in a distributed run (``torch.distributed`` initialised, several
+            processes), compose the ``"authors"`` reduction over the global batch of every
+            process (:func:`~hdrisp.losses.distances.hellinger_over_processes`), so the value
+            and the gradient equal one process's with the same global batch. Every process
+            must then call the loss at the same time; it is only applied while gradients are
+            recorded (a ``torch.no_grad`` validation on one process stays local). The mean
+            and sum reductions need nothing: ``DistributedDataParallel`` averages them right.
         The other arguments are those of :func:`rgbuv_histogram`.
     """
 
@@ -308,7 +316,7 @@ class HistogramLoss(torch.nn.Module):
                  kernel: Kernel = "inverse-quadratic", sigma: float = 0.02,
                  intensity_scale: bool = True, bounds: tuple[float, float] = (-3.0, 3.0),
                  eps: float = 1e-6, distance: str = "hellinger", reduction: str = "authors",
-                 safe: bool = True) -> None:
+                 safe: bool = True, across_ranks: bool = False) -> None:
         super().__init__()
         if distance not in DISTANCES:
             raise ConfigError(f"HistogramLoss: unknown distance {distance!r} "
@@ -318,6 +326,7 @@ class HistogramLoss(torch.nn.Module):
         self.hist_kwargs = dict(bins=bins, size=size, kernel=kernel, sigma=sigma,
                                 intensity_scale=intensity_scale, bounds=tuple(bounds), eps=eps)
         self.distance, self.reduction, self.safe = distance, reduction, safe
+        self.across_ranks = across_ranks
 
     def histogram(self, img: torch.Tensor) -> torch.Tensor:
         """B×3×bins×bins RGB-uv histograms with this loss's settings."""
@@ -328,9 +337,17 @@ class HistogramLoss(torch.nn.Module):
             h_target = self.histogram(target.detach())
         h_pred = self.histogram(pred)
         if self.distance == "hellinger":
+            if self.reduction == "authors" and self._over_processes():
+                return hellinger_over_processes(h_pred, h_target, safe=self.safe)
             return hellinger_distance(h_pred, h_target, reduction=self.reduction,
                                       safe=self.safe)
         return DISTANCES[self.distance](h_pred, h_target, reduction=self.reduction)
+
+    def _over_processes(self) -> bool:
+        """Whether this call composes over the processes (see ``across_ranks``)."""
+        if not (self.across_ranks and torch.is_grad_enabled()):
+            return False
+        return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
     def extra_repr(self) -> str:
         return (f"distance={self.distance!r}, reduction={self.reduction!r}, safe={self.safe}, "

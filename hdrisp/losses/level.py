@@ -1,4 +1,4 @@
-"""The total loss of each pyramid level, as TRAINING.md's schedule table states it.
+"""The total loss of each pyramid level, as the paper's schedule table states it.
 
 Two columns, both available by name:
 
@@ -83,6 +83,11 @@ class LevelLoss(torch.nn.Module):
             ``"vgg19"`` (error without weights), ``"off"`` or ``"efficientnet-lite0"``.
         vgg_weights: an explicit VGG-19 weights file.
         histogram: keyword arguments for :class:`~hdrisp.losses.HistogramLoss`.
+        across_ranks: in a distributed run, compose the histogram term over the global batch
+            of every process (:class:`~hdrisp.losses.HistogramLoss`), so that every term and
+            its gradient equal the single-process values for the same global batch (the
+            other terms are means over the images, which ``DistributedDataParallel``'s
+            gradient averaging already gets right). Settable later as an attribute.
 
     Attributes:
         weights: the weights in use (after overrides and a dropped perceptual term).
@@ -101,11 +106,12 @@ class LevelLoss(torch.nn.Module):
     def __init__(self, level: int, schedule: str = "paper",
                  weights: dict[str, float] | None = None, perceptual: str = "auto",
                  vgg_weights: str | os.PathLike | None = None,
-                 histogram: dict | None = None) -> None:
+                 histogram: dict | None = None, across_ranks: bool = False) -> None:
         super().__init__()
         self.level, self.schedule = level, schedule
         self.weights = level_weights(level, schedule, weights)
         self.hist = HistogramLoss(**(histogram or {})) if "hist" in self.weights else None
+        self.across_ranks = across_ranks
         self.vgg = None
         if "vgg" not in self.weights:
             self.perceptual_name = "none"
@@ -116,6 +122,17 @@ class LevelLoss(torch.nn.Module):
                 del self.weights["vgg"]
             else:
                 self.perceptual_name = self.vgg.name
+
+    @property
+    def across_ranks(self) -> bool:
+        """Whether the histogram term is composed over every process (see the class)."""
+        return self._across_ranks
+
+    @across_ranks.setter
+    def across_ranks(self, value: bool) -> None:
+        self._across_ranks = bool(value)
+        if self.hist is not None:
+            self.hist.across_ranks = self._across_ranks
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
         check_image_batch(pred, "LevelLoss: the prediction", value_range=None)

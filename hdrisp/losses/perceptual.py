@@ -1,6 +1,6 @@
 """The perceptual term: MSE between deep features of prediction and target.
 
-The paper's term (TRAINING.md): the first 16 convolution + ReLU pairs of torchvision's ImageNet
+The paper's term: the first 16 convolution + ReLU pairs of torchvision's ImageNet
 VGG-19 ``features`` (up to relu5_4, ``features[:36]``), inputs normalised with the ImageNet
 mean and std, MSE between the two feature maps.
 

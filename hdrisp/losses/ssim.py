@@ -1,7 +1,7 @@
 """SSIM and MS-SSIM as loss terms, computed by torchmetrics.
 
 Both use a Gaussian window of 11 pixels, σ = 1.5, data range 1 (images in [0, 1]) and return
-the batch mean (higher is more similar; the loss term is 1 − value). MS-SSIM uses TRAINING.md's
+the batch mean (higher is more similar; the loss term is 1 − value). MS-SSIM uses the standard
 five scales with weights (0.0448, 0.2856, 0.3001, 0.2363, 0.1333).
 
 Small images: five scales need a side of at least :data:`MS_SSIM_MIN_SIDE` (176) pixels. For

@@ -23,7 +23,13 @@ from hdrisp.models.blocks import (
 from hdrisp.models.pynet import PyNET
 from hdrisp.models.pyramid import LEVELS, PyramidNet, level_scale, level_size
 from hdrisp.models.rawtonemap import RawTonemapNet
-from hdrisp.models.summary import LevelSummary, format_summary, model_summary
+from hdrisp.models.summary import (
+    BlockRow,
+    LevelSummary,
+    format_summary,
+    model_blocks,
+    model_summary,
+)
 from hdrisp.models.weights import fill_reference_init, load_weights
 
 MODELS: dict[str, type[PyramidNet]] = {
@@ -60,6 +66,8 @@ __all__ = [
     "load_weights",
     "fill_reference_init",
     "model_summary",
+    "model_blocks",
+    "BlockRow",
     "format_summary",
     "LevelSummary",
     "PyramidNet",

@@ -91,3 +91,69 @@ def format_summary(rows: list[LevelSummary], title: str = "") -> str:
         shape = "×".join(str(s) for s in r.output_shape)
         lines.append(f"{r.level:>5}  {r.parameters:>12,}  {r.macs / 1e9:>9.2f}  {shape:>16}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """One direct child module of a pyramid network, as :func:`model_blocks` found it."""
+
+    name: str              # the state-dict name, e.g. "out_eca1_l4"
+    kind: str              # its class, e.g. "ECA"
+    parameters: int
+    level: int             # the coarsest level whose forward pass first runs it
+    side: int              # the side of its output for the summarised input (0 for no tensor)
+    in_channels: int | None = None    # of its first convolution, when it has one
+    out_channels: int | None = None   # of its last convolution, when it has one
+
+
+def model_blocks(model_name: str, size: int = 224, **model_kwargs) -> list[BlockRow]:
+    """Every direct child of registered model ``model_name``, in the order a full (level-0)
+    forward pass calls it, with the level that first needs it and its output size — the facts
+    the architecture figure of the lessons (:mod:`hdrisp.tutorial.figures`) is drawn from.
+
+    Runs on the ``meta`` device (shapes only), like :func:`model_summary`.
+
+    Examples:
+        >>> rows = model_blocks("rawtonemap", size=64)
+        >>> [(r.name, r.level, r.side) for r in rows if r.name.startswith("conv_l0")]
+        [('conv_l0_d1', 0, 128)]
+    """
+    from hdrisp.models import build
+
+    with torch.device("meta"):
+        model = build(model_name, **model_kwargs)
+        x = torch.empty(1, 4, size, size)
+    model.check_input(x)
+    first_level: dict[str, int] = {}
+    order: list[str] = []
+    sides: dict[str, int] = {}
+    current = [0]
+
+    def hook(name: str):
+        def record(_module: nn.Module, _inputs: tuple, output: Tensor) -> None:
+            first_level.setdefault(name, current[0])
+            if name not in order:
+                order.append(name)
+            sides[name] = int(output.shape[-1]) if isinstance(output, Tensor) else 0
+        return record
+
+    children = dict(model.named_children())
+    handles = [child.register_forward_hook(hook(name)) for name, child in children.items()]
+    try:
+        with torch.no_grad():
+            for level in model.LEVELS:          # coarsest first: first_level is the coarsest
+                current[0] = level
+                model.level = level
+                model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    rows = []
+    for name in order:
+        child = children[name]
+        convs = [m for m in child.modules() if isinstance(m, nn.Conv2d)]
+        rows.append(BlockRow(name, type(child).__name__,
+                             sum(p.numel() for p in child.parameters()), first_level[name],
+                             sides[name], convs[0].in_channels if convs else None,
+                             convs[-1].out_channels if convs else None))
+    return rows

@@ -25,7 +25,7 @@ _SHOWN = 5  # how many offending keys an error message lists
 
 
 def fill_reference_init(model: nn.Module, seed: int = REFERENCE_SEED) -> nn.Module:
-    """Fill every state-dict tensor of ``model`` by the rule of ARCHITECTURE.md; returns it.
+    """Fill every state-dict tensor of ``model`` by the reference rule below; returns it.
 
     Walk the keys in sorted order with one ``torch.Generator`` seeded ``seed``:
     a tensor ``t`` of 2 or more dimensions gets ``randn(shape) / sqrt(t[0].numel())``,

@@ -4,7 +4,7 @@ A *mosaic* is an H×W array holding one colour sample per pixel; its colour
 filter array (CFA) is named by the colours of ``mosaic[0:2, 0:2]`` in raster
 order: ``"RGGB"``, ``"BGGR"``, ``"GRBG"`` or ``"GBRG"``.
 
-Packing follows the authors' convention (``TRAINING.md``): an RGGB mosaic
+Packing follows the authors' convention: an RGGB mosaic
 becomes a 4×H/2×W/2 array with channels ``[B, Gb, R, Gr]`` where
 
 - ``B  = rggb[1::2, 1::2]``

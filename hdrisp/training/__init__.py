@@ -1,8 +1,9 @@
 """Staged training of the pyramid, level 4 → 0, on a CPU for the tutorial or on GPUs.
 
 - :func:`train_schedule` runs several levels, each from the previous level's final checkpoint;
-  :func:`train_level` trains one. Both take a :class:`TrainConfig` (:func:`load_config` reads
-  ``configs/*.yaml``).
+  :func:`train_level` trains one. Both take a :class:`TrainConfig` (:func:`load_config` reads a
+  YAML file, or a config shipped in ``hdrisp/configs/`` by name: ``"tiny"``, ``"paper"``,
+  ``"paper_code"``).
 - Checkpoints (:mod:`.checkpoint`) are written atomically and resume a level exactly.
 - :mod:`.batch` is what happens to one batch (the step and its guards, validation);
   :mod:`.level_run` one level (set-up, resume, the loop); :mod:`.components` what a level is
@@ -12,8 +13,7 @@
 
 Examples:
     >>> from hdrisp.training import load_config
-    >>> from hdrisp.tutorial import config_file
-    >>> config = load_config(config_file("tiny"))
+    >>> config = load_config("tiny")
     >>> [row.level for row in config.levels]
     [4, 3, 2, 1, 0]
 """
@@ -23,6 +23,8 @@ from hdrisp.training.checkpoint import load_checkpoint, save_checkpoint
 from hdrisp.training.config import (
     LevelSchedule,
     TrainConfig,
+    config_names,
+    config_path,
     load_config,
     replace,
     with_steps,
@@ -30,7 +32,7 @@ from hdrisp.training.config import (
 from hdrisp.training.schedule import LevelResult, parse_levels, train_level, train_schedule
 
 __all__ = [
-    "LevelResult", "LevelSchedule", "TrainConfig", "TrainingError", "load_checkpoint",
-    "load_config", "parse_levels", "replace", "save_checkpoint", "train_level", "train_schedule",
-    "with_steps",
+    "LevelResult", "LevelSchedule", "TrainConfig", "TrainingError", "config_names",
+    "config_path", "load_checkpoint", "load_config", "parse_levels", "replace", "save_checkpoint",
+    "train_level", "train_schedule", "with_steps",
 ]
