@@ -7,7 +7,10 @@ there is any problem.
 
 A set with a ``manifest.json`` that names each pair's source photograph (the synthetic
 set's) is also checked for leaks: no scene may give pairs to both the training split and
-the test split or its full frames (:func:`check_source_split`).
+the test split or its full frames (:func:`check_source_split`). Such a set is refused
+outright (:func:`check_dataset` raises :class:`~hdrisp.errors.DatasetError`, and
+``hdrisp data check`` prints one line and exits with status 2): its test split measures
+recall of seen photographs, not an ISP.
 """
 
 from __future__ import annotations
@@ -306,13 +309,20 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
         Problems found: missing folder, missing target, unpaired file (a target without
         its raw), unexpected file, unreadable (corrupt or truncated), 8-bit raw, not a
         mosaic (colour image as raw), wrong size (odd, inconsistent with the split, or a
-        target whose size differs from its raw's), values above the white level, targets
-        that are not RGB, and a source scene shared by the training and test splits
-        (:func:`check_source_split`, for sets with a manifest).
+        target whose size differs from its raw's), values above the white level, and
+        targets that are not RGB.
+
+    Raises:
+        DatasetError: no such folder, or a source scene shared by the training and test
+            splits (:func:`check_source_split`, for sets with a manifest; checked first).
     """
     root = Path(root)
     if not root.is_dir():
         raise DatasetError("no such data set folder", root)
+    leaks = check_source_split(root)
+    if leaks:
+        raise DatasetError(leaks[0].message + (f" (and {len(leaks) - 1} more shared scenes)"
+                                              if len(leaks) > 1 else ""), leaks[0].path)
     lay = get_layout(layout, root)
     report = DatasetReport(str(root), lay.name, float(white_level))
     with ThreadPoolExecutor(max(1, workers)) as pool, \
@@ -326,5 +336,4 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
             summary, problems = _check_full(full, lay, white_level, pool, bar)
             report.splits.append(summary)
             report.problems += problems
-    report.problems += check_source_split(root)
     return report
