@@ -204,13 +204,33 @@ def _to_batch(img: np.ndarray) -> torch.Tensor:
 MODEL_GIVEN = "the raw alone"
 
 
-def _with_metadata(mosaic: isp.LinearMosaic, meta: PairMetadata | None) -> isp.LinearMosaic:
-    """``mosaic`` with the recorded white balance and colour matrix where it has none."""
+def with_metadata(mosaic: isp.LinearMosaic, meta: PairMetadata | None) -> isp.LinearMosaic:
+    """``mosaic`` with the recorded white balance and colour matrix where it has none (a
+    camera raw's or DNG's own metadata wins)."""
     if meta is None:
         return mosaic
     return replace(mosaic, wb=mosaic.wb if mosaic.wb is not None else meta.wb,
                    color_matrix=(mosaic.color_matrix if mosaic.color_matrix is not None
                                  else meta.color_matrix))
+
+
+def recorded_metadata(raw_path: str | os.PathLike) -> PairMetadata | None:
+    """The metadata recorded for ``raw_path`` by the data set it lies in (the nearest folder
+    above it with a ``manifest.json``, up to three levels), or None."""
+    path = Path(raw_path).resolve()
+    for root in list(path.parents)[:3]:
+        if (root / "manifest.json").is_file():
+            return metadata_for(root, path, read_pair_metadata(root))
+    return None
+
+
+def given_note(labels: Sequence[str], baselines: Sequence[str],
+               mosaic: isp.LinearMosaic) -> str:
+    """One line saying what every method was given, e.g. ``"RawTonemapNet L0 (last.pt): the
+    raw alone; classical: as-shot WB + colour matrix; greyworld: ..."``."""
+    parts = [f"{label}: {MODEL_GIVEN}" for label in labels]
+    parts += [f"{name}: {isp.baseline_inputs(name, mosaic)}" for name in baselines]
+    return "given — " + "; ".join(parts)
 
 
 def _load_models(level: int, weights, random_weights: bool, pynet_weights, seed: int,
@@ -366,7 +386,7 @@ def evaluate(
         raw, target = dataset[index]
         meta = metadata_for(data_root, dataset.pairs[index][0], recorded)
         mosaic = isp.from_packed(raw.numpy(), dataset.normalization)
-        scorer.score(index, raw, target, _with_metadata(mosaic, meta), data_root)
+        scorer.score(index, raw, target, with_metadata(mosaic, meta), data_root)
     report = scorer.report(n_images)
     title = (f"{n_images} {split} pairs of {Path(data_root).name}, level {level}"
              f" (8-bit results; {runtime.device.type} {runtime.precision} timings)")
@@ -428,7 +448,7 @@ def evaluate_frames(
         raw, target, path = item["raw"], item["target"], Path(item["path"])
         h, w = raw.shape[-2:]
         mosaic = isp.crop(isp.to_rggb(isp.as_linear_mosaic(read_raw(path))), 0, 0, 2 * h, 2 * w)
-        mosaic = _with_metadata(mosaic, metadata_for(data_root, path, recorded))
+        mosaic = with_metadata(mosaic, metadata_for(data_root, path, recorded))
         scorer.score(item["name"], raw, target, mosaic, path)
         if save_images:
             _save_png(out / "frames" / f"{item['name']}_target.png",
