@@ -376,6 +376,7 @@ RESULT_KEYS: tuple[str, ...] = (
     "data.train_limit",
     "loss.schedule", "loss.perceptual",
     "optimizer.name", "optimizer.betas", "optimizer.weight_decay", "optimizer.grad_clip",
+    "optimizer.lr_schedule", "optimizer.warmup", "optimizer.final_lr",
     "runtime.seed",
 )
 _ROW_KEYS = ("batch", "epochs", "steps", "patch", "weights")
