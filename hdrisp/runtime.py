@@ -38,6 +38,7 @@ import random
 import re
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -154,6 +155,11 @@ def set_threads(threads: int | None) -> int:
     return previous
 
 
+DEFAULT_THREADS = torch.get_num_threads()
+"""torch's own CPU thread count when hdrisp was imported: the machine's cores (or
+``OMP_NUM_THREADS``), whatever a tuner has set since."""
+
+
 @dataclass
 class ThreadTuner:
     """Chooses torch's CPU thread count by measuring steps, not by guessing.
@@ -166,6 +172,7 @@ class ThreadTuner:
     On an idle machine the cost is a few steps at one thread a minute.
 
     Call :meth:`before_step` before and :meth:`after_step` after each timed unit of work.
+    ``clock`` (seconds) can be replaced to test the re-probing.
 
     Examples:
         >>> tuner = ThreadTuner(candidates=(2, 1), probe_steps=1, apply=False)
@@ -181,6 +188,7 @@ class ThreadTuner:
     apply: bool = True
     choice: int | None = None
     log: list[tuple[float, dict[int, float], int]] = field(default_factory=list)
+    clock: Callable[[], float] = time.perf_counter
     _queue: list[int] = field(default_factory=list)
     _times: dict[int, list[float]] = field(default_factory=dict)
     _current: int = 0
@@ -193,7 +201,7 @@ class ThreadTuner:
         deterministic mode, or a single core)."""
         if threads or device.type != "cpu" or deterministic:
             return None
-        cores = torch.get_num_threads()
+        cores = DEFAULT_THREADS  # not the current count: a previous level's tuner set that
         if cores <= 1:
             return None
         return cls(candidates=tuple(dict.fromkeys((cores, max(1, cores // 2), 1))))
@@ -205,7 +213,7 @@ class ThreadTuner:
     def before_step(self) -> int:
         """Set (and return) the thread count for the coming step."""
         if not self._queue and (self.choice is None
-                                or time.perf_counter() - self._chosen_at > self.reprobe_s):
+                                or self.clock() - self._chosen_at > self.reprobe_s):
             self._start_probe()
         self._current = self._queue[0] if self._queue else self.choice
         if self.apply and torch.get_num_threads() != self._current:
@@ -220,7 +228,7 @@ class ThreadTuner:
         if not self._queue:
             best = {c: min(v) for c, v in self._times.items()}
             self.choice = min(best, key=lambda c: (best[c], -c))
-            self._chosen_at = time.perf_counter()
+            self._chosen_at = self.clock()
             self.log.append((self._chosen_at, best, self.choice))
 
     def summary(self) -> str:
@@ -285,7 +293,7 @@ class Runtime:
 
 
 __all__ = [
-    "DEVICES_HELP", "PRECISIONS", "Runtime", "RuntimeConfig", "ThreadTuner", "autocast",
-    "cpu_has_native_bf16",
+    "DEFAULT_THREADS", "DEVICES_HELP", "PRECISIONS", "Runtime", "RuntimeConfig", "ThreadTuner",
+    "autocast", "cpu_has_native_bf16",
     "precision_name", "resolve_device", "resolve_precision", "seed_everything", "set_threads",
 ]

@@ -1,0 +1,87 @@
+"""The CPU thread count: every core by default, re-measured against fewer while training."""
+
+from __future__ import annotations
+
+import torch
+
+from hdrisp.runtime import DEFAULT_THREADS, ThreadTuner
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _feed(tuner: ThreadTuner, seconds: dict[int, list[float]]) -> list[int]:
+    """Run steps whose time depends on the thread count; returns the counts used."""
+    used = []
+    queue = {k: list(v) for k, v in seconds.items()}
+    while any(queue.values()):
+        threads = tuner.before_step()
+        used.append(threads)
+        tuner.after_step(queue[threads].pop(0) if queue[threads] else 0.1)
+        if tuner.choice is not None and len(tuner.log) == 1 and not tuner._queue:
+            break
+    return used
+
+
+def test_a_busy_machine_chooses_one_thread() -> None:
+    """All cores: 16 s a step (threads preempted, OpenMP barriers spin); one: 1.3 s."""
+    tuner = ThreadTuner(candidates=(2, 1), probe_steps=2, apply=False, clock=Clock())
+    used = _feed(tuner, {2: [16.0, 15.0], 1: [1.4, 1.3]})
+    assert used == [2, 2, 1, 1] and tuner.choice == 1
+    assert tuner.before_step() == 1
+    assert tuner.summary().startswith("1 threads (1 of 1 probes")
+
+
+def test_an_idle_machine_keeps_every_core_and_ignores_a_slow_first_step() -> None:
+    """The first step pays one-time costs (the minimum of each probe ignores it)."""
+    tuner = ThreadTuner(candidates=(4, 2, 1), probe_steps=2, apply=False, clock=Clock())
+    used = _feed(tuner, {4: [3.0, 0.3], 2: [0.5, 0.5], 1: [0.9, 0.9]})
+    assert used == [4, 4, 2, 2, 1, 1] and tuner.choice == 4
+
+
+def test_a_tie_keeps_more_threads_and_the_load_is_probed_again() -> None:
+    clock = Clock()
+    tuner = ThreadTuner(candidates=(2, 1), probe_steps=1, reprobe_s=60.0, apply=False,
+                        clock=clock)
+    for seconds in (0.5, 0.5):
+        tuner.before_step()
+        tuner.after_step(seconds)
+    assert tuner.choice == 2
+    clock.now = 30.0
+    assert tuner.before_step() == 2 and tuner._queue == []  # no probe before reprobe_s
+    tuner.after_step(0.5)
+    clock.now = 61.0  # the machine got busy: a new probe sees it
+    for seconds in (4.0, 0.6):
+        tuner.before_step()
+        tuner.after_step(seconds)
+    assert tuner.choice == 1 and len(tuner.log) == 2
+
+
+def test_the_tuner_sets_torch_threads_and_is_off_when_the_count_is_fixed() -> None:
+    previous = torch.get_num_threads()
+    try:
+        tuner = ThreadTuner(candidates=(1,), probe_steps=1)
+        assert tuner.before_step() == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(previous)
+    cpu = torch.device("cpu")
+    assert ThreadTuner.for_runtime(2, cpu) is None  # pinned by the config
+    assert ThreadTuner.for_runtime(None, cpu, deterministic=True) is None
+    assert ThreadTuner.for_runtime(None, torch.device("cuda")) is None
+    tuner = ThreadTuner.for_runtime(None, cpu)
+    if DEFAULT_THREADS > 1:
+        assert tuner is not None and tuner.candidates[0] == DEFAULT_THREADS
+        assert tuner.candidates[-1] == 1
+    else:
+        assert tuner is None
+
+
+def test_the_tutorial_config_uses_every_core() -> None:
+    from hdrisp.training.config import load_config
+
+    assert load_config("tiny").runtime.threads is None
