@@ -156,6 +156,7 @@ def set_threads(threads: int | None) -> int:
 
 
 DEFAULT_THREADS = torch.get_num_threads()
+_TUNERS: dict[int, ThreadTuner] = {}  # one per process (see ThreadTuner.for_runtime)
 """torch's own CPU thread count when hdrisp was imported: the machine's cores (or
 ``OMP_NUM_THREADS``), whatever a tuner has set since."""
 
@@ -197,14 +198,27 @@ class ThreadTuner:
     @classmethod
     def for_runtime(cls, threads: int | None, device: torch.device,
                     deterministic: bool = False) -> ThreadTuner | None:
-        """The tuner for a run: None when the count is fixed (``threads`` set, a CUDA device,
-        deterministic mode, or a single core)."""
+        """The tuner for a level: None when the count is fixed (``threads`` set, a CUDA
+        device, deterministic mode, or a single core).
+
+        One tuner serves every level a process trains (its choice carries over: a short
+        level need not pay for its own probe); :meth:`new_level` drops a probe that a level
+        left unfinished, so that no probe compares steps of two levels.
+        """
         if threads or device.type != "cpu" or deterministic:
             return None
         cores = DEFAULT_THREADS  # not the current count: a previous level's tuner set that
         if cores <= 1:
             return None
-        return cls(candidates=tuple(dict.fromkeys((cores, max(1, cores // 2), 1))))
+        if cores not in _TUNERS:
+            _TUNERS[cores] = cls(candidates=tuple(dict.fromkeys((cores, max(1, cores // 2), 1))))
+        tuner = _TUNERS[cores]
+        tuner.new_level()
+        return tuner
+
+    def new_level(self) -> None:
+        """Forget an unfinished probe (its steps were another level's); keep the choice."""
+        self._queue, self._times = [], {}
 
     def _start_probe(self) -> None:
         self._queue = [c for c in self.candidates for _ in range(self.probe_steps)]

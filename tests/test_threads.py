@@ -85,3 +85,25 @@ def test_the_tutorial_config_uses_every_core() -> None:
     from hdrisp.training.config import load_config
 
     assert load_config("tiny").runtime.threads is None
+
+
+def test_one_tuner_serves_every_level_and_drops_a_probe_a_level_left_unfinished() -> None:
+    import hdrisp.runtime as runtime
+
+    if DEFAULT_THREADS <= 1:
+        return
+    cpu = torch.device("cpu")
+    previous = torch.get_num_threads()
+    try:
+        first = ThreadTuner.for_runtime(None, cpu)
+        assert first is not None
+        first.clock = Clock()
+        first.before_step()
+        first.after_step(1.0)  # a probe half done when the level ends
+        second = ThreadTuner.for_runtime(None, cpu)
+        assert second is first and second._queue == [] and second._times == {}
+        second.choice = 1  # what the first level chose carries over
+        assert second.before_step() == 1
+    finally:
+        runtime._TUNERS.clear()
+        torch.set_num_threads(previous)
