@@ -185,6 +185,9 @@ class TrainConfig:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    smoke: bool = False
+    """A plumbing run (a few steps per level): recorded in the run's ``config.yaml`` so that
+    whatever loads the run (the lessons) can say its network is untrained."""
 
     def __post_init__(self) -> None:
         problem = _first_problem(self)
