@@ -106,10 +106,11 @@ def test_evaluate_frames_scores_whole_held_out_frames(tiny_synthetic: Path,
                              save_images=True)
     assert report.n_images == 1 and "lowfreq_delta_e" in report.metrics
     assert report.given["classical"] == "as-shot WB + colour matrix"
-    assert report.summary["classical"]["lowfreq_delta_e"] < \
-        report.summary["greyworld"]["lowfreq_delta_e"] + 10
+    for method in ("classical", "greyworld", "RawTonemapNet L0 (random weights)"):
+        assert 0 < report.summary[method]["lowfreq_delta_e"] < 100, method
     assert (tmp_path / "frames_metrics.md").is_file()
-    assert sorted(p.name for p in (tmp_path / "frames").glob("0_*.png"))[0].startswith("0_")
+    saved = {p.name for p in (tmp_path / "frames").glob("0_*.png")}
+    assert {"0_classical.png", "0_greyworld.png", "0_target.png"} <= saved
 
 
 def test_evaluate_command_scores_frames_and_says_what_rows_were_given(
