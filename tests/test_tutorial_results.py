@@ -61,7 +61,7 @@ def test_the_committed_results_have_the_format_of_a_fresh_run(smoke_demo) -> Non
         tutorial_results.format_signature(fresh)
     text = tutorial_results.expected_numbers(COMMITTED)
     net = committed["patches"]["methods"][committed["network"]]
-    assert f"{net['psnr']:.2f} dB PSNR" in text and "held-out full frames" in text
+    assert f"{net['psnr']:.2f} dB PSNR" in text and "held-out full frame" in text
 
 
 def test_expected_numbers_without_a_file_says_so(tmp_path: Path) -> None:

@@ -237,9 +237,11 @@ def results_markdown(results: dict) -> str:
              f"**: trained in {wall} of wall time on {results['machine']['cpu_cores']} CPU "
              f"cores (load {results['machine']['load_1min']} when scored); held-out scenes "
              f"{', '.join(results['data']['test_scenes']) or '?'}.", ""]
-    for table, title in (("patches", "test patches"), ("frames", "full frames, whole")):
+    for table, title in (("patches", "test patch"), ("frames", "full frame")):
         rows = results[table]
-        lines += [f"*{rows['images']} {title}*", "",
+        plural = "es" if title.endswith("patch") else "s"
+        lines += [f"*{rows['images']} held-out {title}{plural if rows['images'] != 1 else ''}"
+                  f"{', each developed whole' if table == 'frames' else ''}*", "",
                   "| method | " + " | ".join(arrows[m] for m in METRICS) + " | given |",
                   "|---" * (len(METRICS) + 2) + "|"]
         for method, values in rows["methods"].items():
@@ -258,12 +260,14 @@ def expected_numbers(path: str | os.PathLike = COMMITTED) -> str:
         return f"(No committed results to compare with: {exc.problem}.)"
     network = results["network"]
     parts = []
-    for table, title in (("patches", "held-out test patches"),
-                         ("frames", "held-out full frames")):
+    for table, title in (("patches", "held-out test patch"),
+                         ("frames", "held-out full frame")):
         net = results[table]["methods"][network]
         best_name, best_psnr = _best_baseline(results[table], "psnr", network)
         best_de = results[table]["methods"][best_name]["delta_e2000"]
-        parts.append(f"on the {results[table]['images']} {title} the level-0 network scores "
+        n = results[table]["images"]
+        title += ("es" if title.endswith("patch") else "s") if n != 1 else ""
+        parts.append(f"on the {n} {title} the level-0 network scores "
                      f"{net['psnr']:.2f} dB PSNR, ΔE2000 {net['delta_e2000']:.2f}, "
                      f"low-frequency ΔE p99 {net['lowfreq_delta_e']:.2f}, against "
                      f"{best_psnr:.2f} dB / {best_de:.2f} for the best baseline ({best_name})")
