@@ -69,16 +69,41 @@ def test_the_tuner_sets_torch_threads_and_is_off_when_the_count_is_fixed() -> No
         assert tuner.before_step() == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(previous)
+    import hdrisp.runtime as runtime
+
     cpu = torch.device("cpu")
     assert ThreadTuner.for_runtime(2, cpu) is None  # pinned by the config
     assert ThreadTuner.for_runtime(None, cpu, deterministic=True) is None
     assert ThreadTuner.for_runtime(None, torch.device("cuda")) is None
-    tuner = ThreadTuner.for_runtime(None, cpu)
-    if DEFAULT_THREADS > 1:
-        assert tuner is not None and tuner.candidates[0] == DEFAULT_THREADS
-        assert tuner.candidates[-1] == 1
-    else:
-        assert tuner is None
+    try:
+        tuner = ThreadTuner.for_runtime(None, cpu)
+        if DEFAULT_THREADS > 1:
+            assert tuner is not None and tuner.candidates[0] == DEFAULT_THREADS
+            assert tuner.candidates[-1] == 1
+            assert tuner.choice in tuner.candidates  # the quick probe chose before any step
+            assert torch.get_num_threads() == tuner.choice
+        else:
+            assert tuner is None
+    finally:
+        runtime._TUNERS.clear()
+        torch.set_num_threads(previous)
+
+
+def test_the_quick_probe_chooses_before_the_first_step() -> None:
+    """A busy machine (every core 10× slower per convolution) gets one thread at once; the
+    first call of each count is a warm-up, never counted."""
+    calls: list[int] = []
+
+    def measure(threads: int) -> float:
+        calls.append(threads)
+        warm_up = calls.count(threads) == 1
+        return 5.0 if warm_up else (0.2 if threads == 2 else 0.02)
+
+    tuner = ThreadTuner(candidates=(2, 1), apply=False, clock=Clock())
+    assert tuner.quick_probe(measure, reps=3) == 1
+    assert calls == [2] * 4 + [1] * 4 and tuner.before_step() == 1
+    idle = ThreadTuner(candidates=(2, 1), apply=False, clock=Clock())
+    assert idle.quick_probe(lambda t: 0.01 / t, reps=2) == 2
 
 
 def test_the_tutorial_config_uses_every_core() -> None:
