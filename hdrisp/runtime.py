@@ -169,7 +169,9 @@ class ThreadTuner:
     a training step with all cores can be much slower than with one. The tuner times
     ``probe_steps`` steps at each of ``candidates`` (all cores first, then fewer), keeps the
     fastest (the minimum of each probe, robust to a stray slow step), uses it for
-    ``reprobe_s`` seconds, then probes again, so it follows the machine's load as it changes.
+    ``reprobe_s`` seconds, then probes again, so it follows the machine's load as it changes;
+    each probe that confirms the choice doubles the wait (up to ``max_reprobe_s``), since a
+    probe's steps on a losing count are the tuner's cost.
     On an idle machine the cost is a few steps at one thread a minute.
 
     Call :meth:`before_step` before and :meth:`after_step` after each timed unit of work.
@@ -186,6 +188,7 @@ class ThreadTuner:
     candidates: tuple[int, ...]
     probe_steps: int = 2
     reprobe_s: float = 60.0
+    max_reprobe_s: float = 600.0
     apply: bool = True
     choice: int | None = None
     log: list[tuple[float, dict[int, float], int]] = field(default_factory=list)
@@ -194,6 +197,10 @@ class ThreadTuner:
     _times: dict[int, list[float]] = field(default_factory=dict)
     _current: int = 0
     _chosen_at: float = 0.0
+    _interval: float = 60.0
+
+    def __post_init__(self) -> None:
+        self._interval = self.reprobe_s
 
     @classmethod
     def for_runtime(cls, threads: int | None, device: torch.device,
@@ -248,7 +255,7 @@ class ThreadTuner:
     def before_step(self) -> int:
         """Set (and return) the thread count for the coming step."""
         if not self._queue and (self.choice is None
-                                or self.clock() - self._chosen_at > self.reprobe_s):
+                                or self.clock() - self._chosen_at > self._interval):
             self._start_probe()
         self._current = self._queue[0] if self._queue else self.choice
         if self.apply and torch.get_num_threads() != self._current:
@@ -262,7 +269,11 @@ class ThreadTuner:
         self._times.setdefault(self._queue.pop(0), []).append(seconds)
         if not self._queue:
             best = {c: min(v) for c, v in self._times.items()}
-            self.choice = min(best, key=lambda c: (best[c], -c))
+            previous, self.choice = self.choice, min(best, key=lambda c: (best[c], -c))
+            # a probe runs steps on the losing counts (on a busy machine, many times slower):
+            # while the choice holds, probe half as often each time (up to max_reprobe_s)
+            self._interval = (min(2 * self._interval, self.max_reprobe_s)
+                              if previous == self.choice else self.reprobe_s)
             self._chosen_at = self.clock()
             self.log.append((self._chosen_at, best, self.choice))
 

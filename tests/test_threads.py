@@ -132,3 +132,33 @@ def test_one_tuner_serves_every_level_and_drops_a_probe_a_level_left_unfinished(
     finally:
         runtime._TUNERS.clear()
         torch.set_num_threads(previous)
+
+
+def test_a_confirmed_choice_is_probed_less_and_less_often() -> None:
+    """Each probe runs steps on the losing count; while the choice holds the wait doubles
+    (60, 120, 240 s ...), and a change brings it back to reprobe_s."""
+    clock = Clock()
+    tuner = ThreadTuner(candidates=(2, 1), probe_steps=1, reprobe_s=60.0, max_reprobe_s=200.0,
+                        apply=False, clock=clock)
+
+    def probe(two: float, one: float) -> None:
+        for seconds in (two, one):
+            tuner.before_step()
+            tuner.after_step(seconds)
+
+    probe(5.0, 1.0)
+    waits = []
+    for _ in range(3):
+        start = clock.now
+        while not tuner._queue:  # steps at the choice until the next probe starts
+            clock.now += 1.0
+            tuner.before_step()
+        waits.append(clock.now - start)
+        tuner.after_step(5.0)
+        tuner.before_step()
+        tuner.after_step(1.0)
+    assert waits == [61.0, 121.0, 201.0] and tuner.choice == 1
+    assert tuner._queue == []
+    clock.now += 300.0
+    probe(0.5, 1.0)  # the load went away: every core again, probed soon after
+    assert tuner.choice == 2 and tuner._interval == 60.0
