@@ -278,9 +278,11 @@ def expected_numbers(path: str | os.PathLike = COMMITTED) -> str:
                 f"{results['config']} config (plumbing only, not what a full run gives; a full "
                 f"`make demo` replaces them) ({results['written'][:10]}, trained in {when})")
     else:
+        load = results["machine"].get("load_1min")
+        busy = f", load average {load:g} when scored" if load is not None else ""
         head = (f"A full run of the {results['config']} config ({results['written'][:10]}, "
                 f"trained in {when} of wall time on {results['machine']['cpu_cores']} CPU "
-                "cores)")
+                f"cores{busy})")
     return head + ": " + "; ".join(parts) + "."
 
 
