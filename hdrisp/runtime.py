@@ -170,8 +170,9 @@ class ThreadTuner:
     ``probe_steps`` steps at each of ``candidates`` (all cores first, then fewer), keeps the
     fastest (the minimum of each probe, robust to a stray slow step), uses it for
     ``reprobe_s`` seconds, then probes again, so it follows the machine's load as it changes;
-    each probe that confirms the choice doubles the wait (up to ``max_reprobe_s``), since a
-    probe's steps on a losing count are the tuner's cost.
+    each probe that confirms the choice doubles the wait (up to ``max_reprobe_s``), and a count
+    whose first probe step takes ``give_up`` times the last step at the choice is not probed
+    further, since a probe's steps on a losing count are the tuner's cost.
     On an idle machine the cost is a few steps at one thread a minute.
 
     Call :meth:`before_step` before and :meth:`after_step` after each timed unit of work.
@@ -189,6 +190,7 @@ class ThreadTuner:
     probe_steps: int = 2
     reprobe_s: float = 60.0
     max_reprobe_s: float = 600.0
+    give_up: float = 3.0
     apply: bool = True
     choice: int | None = None
     log: list[tuple[float, dict[int, float], int]] = field(default_factory=list)
@@ -198,6 +200,7 @@ class ThreadTuner:
     _current: int = 0
     _chosen_at: float = 0.0
     _interval: float = 60.0
+    _last: float | None = None
 
     def __post_init__(self) -> None:
         self._interval = self.reprobe_s
@@ -265,8 +268,14 @@ class ThreadTuner:
     def after_step(self, seconds: float) -> None:
         """Record how long the step took at the count :meth:`before_step` set."""
         if not self._queue:
+            self._last = seconds  # a step at the chosen count: the probes' yardstick
             return
-        self._times.setdefault(self._queue.pop(0), []).append(seconds)
+        count = self._queue.pop(0)
+        self._times.setdefault(count, []).append(seconds)
+        if count != self.choice and self._last and seconds > self.give_up * self._last:
+            # clearly slower than the choice (threads fighting for busy cores): its other
+            # probe steps would only cost time
+            self._queue = [c for c in self._queue if c != count]
         if not self._queue:
             best = {c: min(v) for c, v in self._times.items()}
             previous, self.choice = self.choice, min(best, key=lambda c: (best[c], -c))

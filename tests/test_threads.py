@@ -162,3 +162,20 @@ def test_a_confirmed_choice_is_probed_less_and_less_often() -> None:
     clock.now += 300.0
     probe(0.5, 1.0)  # the load went away: every core again, probed soon after
     assert tuner.choice == 2 and tuner._interval == 60.0
+
+
+def test_a_count_far_slower_than_the_choice_is_not_probed_further() -> None:
+    """Under load a step with every core took 12 s against 0.4 s with one (measured): after
+    its first probe step, every core is dropped from the probe."""
+    clock = Clock()
+    tuner = ThreadTuner(candidates=(2, 1), probe_steps=2, reprobe_s=60.0, apply=False,
+                        clock=clock)
+    tuner.choice, tuner._chosen_at = 1, 0.0
+    tuner.before_step()
+    tuner.after_step(0.4)  # a step at the choice
+    clock.now = 61.0
+    used = []
+    for seconds in (12.0, 0.35, 0.4):
+        used.append(tuner.before_step())
+        tuner.after_step(seconds)
+    assert used == [2, 1, 1] and tuner.choice == 1 and len(tuner.log) == 1
