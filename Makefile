@@ -13,7 +13,7 @@ export MPLBACKEND ?= Agg
 .PHONY: demo test test-fast tutorial study lab student figures lint bench clean-venv help
 
 help:
-	@echo "make demo   - set up .venv and run the tutorial job on the synthetic set (CPU)"
+	@echo "make demo   - set up .venv, train the tutorial config, score it held out, run lessons 01-04 (runs/demo)"
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make tutorial - train the tiny config (all five levels, CPU) into runs/tutorial"
 	@echo "make study  - the reproduction study at tutorial size (CPU) into runs/study/tiny"

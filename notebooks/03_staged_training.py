@@ -252,6 +252,7 @@ monitor = TrainingMonitor(preview=preview_raw)
 display(monitor.widget())
 results = train_schedule(config, out=run_dir, data_root=data_root, device=str(device),
                          resume=True, callbacks=[monitor])
+tutorial.show_run_banner(run_dir)  # a smoke run (untrained network) says so
 
 # %% [markdown]
 # The same curves as a static figure (the live widget does not survive in an exported copy),
@@ -267,6 +268,13 @@ for level, result in results.items():
     print(f"level {level}: {result.steps} steps, checkpoint {result.last}")
     if result.validation:
         print("   validation:", {k: round(v, 4) for k, v in result.validation.items()})
+
+# %% [markdown]
+# What a full run of this config gives on scenes it never saw, read from the results `make demo`
+# committed beside this notebook (`results/tutorial.json`); lesson 04 shows the whole table:
+
+# %%
+print(tutorial.expected_numbers(os.path.join("results", "tutorial.json")))
 
 # %% [markdown]
 # ## 6 · Inside the trained pyramid

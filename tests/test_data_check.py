@@ -12,6 +12,7 @@ import pytest
 from hdrisp.cli import main
 from hdrisp.data import check as chk
 from hdrisp.data import check_dataset
+from hdrisp.errors import DatasetError
 
 
 @pytest.fixture
@@ -126,3 +127,42 @@ def test_cli_synth_writes_a_valid_set(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as info:  # argparse refuses an odd mosaic size
         main(["data", "synth", "--out", str(out), "--patch", "33"])
     assert info.value.code == 2
+
+
+def test_cli_check_refuses_a_set_whose_splits_share_a_source(dataset: Path, capsys) -> None:
+    """A test pair cut from a training photograph (here: relabelled in the manifest) makes the
+    whole set invalid: one line on stderr, exit status 2."""
+    import json
+
+    from hdrisp.synth.sources import scene_of
+
+    path = dataset / "manifest.json"
+    manifest = json.loads(path.read_text())
+    train_source = next(r["view"]["source"] for r in manifest["pairs"] if r["split"] == "train")
+    test_pair = next(r for r in manifest["pairs"] if r["split"] == "test")
+    test_pair["view"]["source"] = train_source
+    test_pair["scene"] = scene_of(train_source)
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match="both the training split and the test split"):
+        check_dataset(dataset)
+    assert main(["data", "check", "--data", str(dataset)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: ") and train_source in err
+
+
+def test_check_source_split_treats_a_stereo_pair_as_one_scene(tmp_path: Path) -> None:
+    """The two views of the stereo pair are one scene: one in each split is a leak."""
+    import json
+
+    pairs = [{"split": "train", "view": {"source": "motorcycle_left"}},
+             {"split": "train", "view": {"source": "astronaut"}},
+             {"split": "full_resolution", "view": {"source": "motorcycle_right"}}]
+    sources = [{"name": "motorcycle_left", "scene": "motorcycle"},
+               {"name": "motorcycle_right", "scene": "motorcycle"}]
+    (tmp_path / "manifest.json").write_text(json.dumps({"pairs": pairs, "sources": sources}))
+    problems = chk.check_source_split(tmp_path)
+    assert [p.kind for p in problems] == [chk.SHARED_SOURCE]
+    assert "'motorcycle'" in problems[0].message
+    pairs[0]["view"]["source"] = "coffee"
+    (tmp_path / "manifest.json").write_text(json.dumps({"pairs": pairs, "sources": sources}))
+    assert chk.check_source_split(tmp_path) == []

@@ -225,9 +225,27 @@ def test_learned_metrics_say_how_to_get_pyiqa(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_registry() -> None:
-    assert metrics.FULL_REFERENCE == ("psnr", "ssim", "ms_ssim", "delta_e2000", "hellinger")
+    assert metrics.FULL_REFERENCE == ("psnr", "ssim", "ms_ssim", "delta_e2000", "lowfreq_delta_e",
+                                      "hellinger")
     assert {m.kind for m in metrics.METRICS.values()} == {"full-reference", "no-reference"}
     assert metrics.get_metric("psnr").higher_is_better
     assert not metrics.get_metric("delta_e2000").higher_is_better
     with pytest.raises(HdrispError, match="unknown metric"):
         metrics.get_metric("vmaf")
+
+
+def test_lowfreq_delta_e_sees_blotches_not_noise() -> None:
+    """Fine noise of high per-pixel ΔE barely moves the low-frequency 99th percentile; a
+    coloured blotch over 4 % of the frame dominates it, as would a halo or a cast."""
+    rng = np.random.default_rng(0)
+    target = torch.full((1, 3, 256, 256), 0.5)
+    noisy = (target + 0.08 * torch.from_numpy(rng.standard_normal((1, 3, 256, 256)))
+             .float()).clamp(0, 1)
+    blotch = target.clone()
+    blotch[:, 0, 100:151, 100:151] = 0.7  # a red blotch, 51×51 pixels
+    assert metrics.delta_e2000(noisy, target) > metrics.delta_e2000(blotch, target)
+    assert metrics.lowfreq_delta_e(noisy, target) < 5.0  # measured 4.1 (per pixel: 14.6)
+    assert metrics.lowfreq_delta_e(blotch, target) > 3 * metrics.lowfreq_delta_e(noisy, target)
+    error_map = metrics.lowfreq_delta_e_map(blotch[0].permute(1, 2, 0).numpy(),
+                                            target[0].permute(1, 2, 0).numpy())
+    assert error_map.shape == (128, 128) and error_map[0, 0] < 0.5

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from hdrisp.errors import HdrispError
+from hdrisp.tutorial.results import expected_numbers
 from hdrisp.tutorial.runner import NOTEBOOKS_DIR, find_notebooks, run_notebooks
 
 nbformat = pytest.importorskip("nbformat")
@@ -162,6 +163,29 @@ def test_notebooks_03_then_04_share_the_run(tmp_path, smoke_parameters):
     assert "level 0: 2 steps" in training
     assert f"evaluating {tmp_path / 'run' / 'level0' / 'last.pt'} (level 0)" in evaluation
     assert (tmp_path / "run" / "evaluation" / "metrics.md").is_file()
+    expected = expected_numbers(NOTEBOOKS_DIR / "results" / "tutorial.json")
+    for text in (training, evaluation):  # a smoke run is flagged; the full run's numbers quoted
+        assert "SMOKE RUN" in text and expected in text
+
+
+@pytest.mark.slow
+def test_notebooks_03_and_04_run_in_full_mode(tmp_path, notebook_data_dir):
+    """Lessons 03 and 04 end to end in full mode: the tutorial config trained for real (every
+    core, measured), every exercise's check passing, no smoke banner, the held-out table."""
+    parameters = {"DATA_DIR": str(notebook_data_dir), "RUN_DIR": str(tmp_path / "run"),
+                  "DEVICE": "cpu"}
+    runs = run_notebooks(["03", "04"], tmp_path / "out", smoke=False, parameters=parameters)
+    executed = [_executed(run) for run in runs]
+    for run, notebook in zip(runs, executed, strict=True):
+        _every_check_passed(run, notebook)
+        text = _outputs_text(notebook)
+        assert "SMOKE RUN" not in text
+        assert expected_numbers(NOTEBOOKS_DIR / "results" / "tutorial.json") in text
+    training, evaluation = (_outputs_text(notebook) for notebook in executed)
+    from hdrisp.training import load_config
+
+    assert f"level 0: {load_config('tiny').schedule(0).steps} steps" in training
+    assert "given" in evaluation and "greyworld" in evaluation
 
 
 # lessons with solution cells: every lesson

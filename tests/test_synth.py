@@ -227,3 +227,44 @@ def test_ensure_default_dataset_caches_and_rebuilds(tmp_path, monkeypatch) -> No
     (other / "notes.txt").write_text("keep me")
     with pytest.raises(DatasetError, match="refusing"):
         cache.ensure_default_dataset(other, smoke=True)
+
+
+def test_splits_come_from_disjoint_scenes(tiny_synthetic: Path) -> None:
+    """No scene gives pairs to both the training and the test side (test pairs and full
+    frames); the manifest records the split, and the frames show held-out scenes only."""
+    from hdrisp.synth.sources import TEST_SCENES, scene_of
+
+    manifest = _manifest(tiny_synthetic)
+    scenes: dict[str, set[str]] = {"train": set(), "test": set(), "full_resolution": set()}
+    for record in manifest["pairs"]:
+        assert record["scene"] == scene_of(record["view"]["source"])
+        scenes[record["split"]].add(record["scene"])
+    assert scenes["train"] and scenes["test"]
+    assert not scenes["train"] & (scenes["test"] | scenes["full_resolution"])
+    assert scenes["test"] | scenes["full_resolution"] <= set(TEST_SCENES)
+    recorded = manifest["splits"]
+    assert set(recorded["test"]["scenes"]) == set(TEST_SCENES)
+    assert not set(recorded["train"]["sources"]) & set(recorded["test"]["sources"])
+    assert {s["name"]: s["split"] for s in manifest["sources"]}["rocket"] == "test"
+    assert manifest["parameters"]["test_scenes"] == sorted(TEST_SCENES)
+
+
+def test_split_sources_keeps_a_stereo_pair_together() -> None:
+    from hdrisp.synth.sources import split_sources
+
+    split = split_sources([s.name for s in SOURCES], test_scenes=("motorcycle",))
+    assert split["test"] == ("motorcycle_left", "motorcycle_right")
+    assert "motorcycle_left" not in split["train"] and "astronaut" in split["train"]
+    with pytest.raises(DatasetError, match="not among"):
+        split_sources(["astronaut", "coffee"], test_scenes=("rocket",))
+    with pytest.raises(DatasetError, match="no source photograph"):
+        split_sources(["rocket"], test_scenes=("rocket",))
+
+
+def test_every_source_photograph_is_listed_with_its_licence_in_data_readme() -> None:
+    readme = (Path(__file__).parents[1] / "data" / "README.md").read_text()
+    for source in SOURCES:
+        line = next((ln for ln in readme.splitlines() if ln.startswith("|") and source.name in ln),
+                    None)
+        assert line is not None, f"{source.name} is not in data/README.md's table"
+        assert line.count("|") >= 5 and line.rstrip("| ").strip(), source.name

@@ -544,3 +544,26 @@ def test_rng_states_survive_a_weights_only_round_trip(tmp_path):
     assert torch.equal(expected[0], again[0])
     assert np.array_equal(expected[1], again[1])
     assert expected[2:] == again[2:]
+
+
+def test_cosine_schedule_logs_its_rates_and_resumes_exactly_after_sigkill(tiny_synthetic,
+                                                                          tmp_path):
+    """The rate of each step is lr × lr_factor(step) (logged), and a run killed mid-level
+    resumes on the same curve: same weights and losses as an uninterrupted run."""
+    from hdrisp.training.config import lr_factor
+
+    cfg = mini(levels=[{"level": 4, "batch": 2, "steps": 8, "patch": 64}],
+               checkpoint={"every_steps": 2},
+               optimizer={"lr_schedule": "cosine", "warmup": 0.25, "final_lr": 0.1})
+    reference = train_level(cfg, 4, out=tmp_path / "whole", data_root=tiny_synthetic)
+    rates = [float(r["lr"]) for r in read_csv(reference.folder / "train_log.csv")]
+    expected = [1e-3 * lr_factor(cfg.optimizer, s, 8) for s in range(8)]
+    assert rates == pytest.approx(expected, rel=1e-6)
+    assert rates[0] < rates[1] == pytest.approx(1e-3) and rates[-1] == pytest.approx(1e-4)
+    child = run_child(cfg, tmp_path / "killed", tiny_synthetic, kill_at=3)
+    output, _ = child.communicate(timeout=120)
+    assert child.returncode == -signal.SIGKILL, output
+    resumed = train_level(cfg, 4, out=tmp_path / "killed", data_root=tiny_synthetic,
+                          resume=True)
+    assert_same_weights(weights(reference.last), weights(resumed.last))
+    assert losses(reference.folder / "train_log.csv") == losses(resumed.folder / "train_log.csv")

@@ -71,7 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check = sub.add_parser(
         "check", help="validate a data set and list every problem",
         description="Check that every pair is complete and readable, sizes are consistent "
-        "and raw values stay within the white level. Exit status 1 when problems are found.")
+        "and raw values stay within the white level. Exit status 1 when problems are found; "
+        "a set whose training and test splits share a source photograph is refused (one "
+        "line, exit status 2).")
     add_data(check, "the data set's folder", required=True)
     check.add_argument("--layout", default="auto", choices=("auto", "paper", "zurich"),
                        help="folder layout (default: auto)")

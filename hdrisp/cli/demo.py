@@ -1,55 +1,78 @@
 """``hdrisp demo``: the main job of ``make demo`` on the embedded synthetic default.
 
-1. builds the synthetic default set if it is missing (``data/synthetic``);
+1. builds the synthetic default set if it is missing (``data/synthetic``; held-out scenes);
 2. inspects one of its full-resolution DNG frames (made by unprocessing a photograph
    bundled with scikit-image) and develops a classical preview of it;
-3. runs the tutorial notebooks (smoke mode unless ``--full``), writing executed
-   copies and HTML under ``OUT/notebooks``.
+3. trains the tutorial config (``tiny``) into ``runs/tutorial``, reusing whatever levels a
+   previous run finished;
+4. scores its level-0 network against every baseline on the held-out test patches and the
+   held-out full frames: ``OUT/results.md`` and ``OUT/results.json`` (and, for a full run in
+   a source checkout, ``notebooks/results/tutorial.json``, which lessons 03 and 04 quote);
+5. runs lessons 01–04 against that run, writing executed copies and HTML under
+   ``OUT/notebooks``.
+
+``--smoke`` is the quick path (CI): the small set, two steps per level into
+``runs/tutorial_smoke``, the lessons in smoke mode; its network is untrained, and every table
+and lesson says so.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from hdrisp.cli._options import add_out
+from hdrisp.cli._options import add_out, add_runtime
 
 ORDER = 90
+LESSONS = ("01", "02", "03", "04")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "demo", help="build the synthetic set, inspect a sample DNG, run the notebooks",
+        "demo", help="build the set, train the tutorial config, score it, run the lessons",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_out(p, "output folder", default="runs/demo")
-    p.add_argument("--full", action="store_true",
-                   help="run the notebooks in full mode (tiny schedule trained for real)")
+    p.add_argument("--smoke", action="store_true",
+                   help="quick plumbing run: small set, two steps per level, lessons in smoke "
+                   "mode (its network is untrained)")
+    p.add_argument("--full", action="store_true", help=argparse.SUPPRESS)  # the old default
+    p.add_argument("--run", metavar="RUN", default=None,
+                   help="the training run to reuse or write (default: runs/tutorial, "
+                   "runs/tutorial_smoke with --smoke)")
     p.add_argument("--notebooks", nargs="*", default=None, metavar="NN",
-                   help="which notebooks (numbers like 01 02), default all")
+                   help=f"which lessons (numbers like 01 02), default {' '.join(LESSONS)}")
     p.add_argument("--no-notebooks", action="store_true", help="stop after the sample DNG")
+    p.add_argument("--skip-lessons", action="store_true",
+                   help="train and score, but do not run the lessons")
+    p.add_argument("--results-file", metavar="JSON", default=None,
+                   help="also write the results here (default for a full run in a source "
+                   "checkout: notebooks/results/tutorial.json, which the lessons quote)")
+    add_runtime(p, device_default="cpu", precision_default="auto")
     p.set_defaults(func=demo_command)
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
     import imageio.v3 as iio
 
     from hdrisp.cli.raw import format_report
-    from hdrisp.errors import check_output_dir
+    from hdrisp.errors import DatasetError, check_output_dir
     from hdrisp.raw import read_raw, to_uint8
     from hdrisp.raw.bayer import preview
     from hdrisp.raw.stats import raw_statistics
     from hdrisp.synth import ensure_default_dataset
 
     out = check_output_dir(args.out)  # before the synthetic set is built
+    smoke = bool(args.smoke)
 
-    print("1/3 synthetic default set")
-    root = ensure_default_dataset(progress=True)
+    print(f"1/5 synthetic default set{' (smoke size)' if smoke else ''}")
+    root = ensure_default_dataset(smoke=smoke, progress=True)
     print(f"    {root}")
 
-    print("2/3 a sample DNG from a bundled photograph: inspect and develop a preview")
+    print("2/5 a sample DNG from a bundled photograph: inspect and develop a preview")
     frames = sorted((root / "test" / "full_resolution").glob("*.dng"))
     if not frames:
-        from hdrisp.errors import DatasetError
-
         raise DatasetError("the synthetic set has no full-resolution DNG frame",
                            root / "test" / "full_resolution")
     raw = read_raw(frames[0])
@@ -58,17 +81,54 @@ def demo_command(args: argparse.Namespace) -> int:
     preview_path = out / f"{frames[0].stem}_classical_preview.png"
     iio.imwrite(preview_path, to_uint8(rgb))
     print(f"    preview: {preview_path}")
-
     if args.no_notebooks:
         return 0
+
+    from hdrisp.training import load_config, replace, train_schedule
+    from hdrisp.tutorial import helpers
+    from hdrisp.tutorial import results as tutorial_results
     from hdrisp.tutorial.runner import run_notebooks
 
-    mode = "full" if args.full else "smoke"
-    print(f"3/3 the notebooks ({mode} mode)")
-    results = run_notebooks(args.notebooks, out / "notebooks", smoke=not args.full,
+    run = Path(args.run) if args.run else helpers.run_dir(None, smoke=smoke)
+    config = load_config("tiny")
+    if smoke:
+        config = helpers.smoke_config(config)
+    config = replace(config, logging={"progress": True})
+    finished = helpers.finished_levels(run) if run.is_dir() else []
+    print(f"3/5 train the tutorial config ({config.name}{', smoke' if smoke else ''}) into "
+          f"{run}" + (f" (levels {finished} already finished: reused)" if finished else ""))
+    start = time.perf_counter()
+    train_schedule(config, out=run, data_root=root, device=args.device,
+                   precision=args.precision, resume=True)
+    trained_s = time.perf_counter() - start
+    print(f"    {trained_s / 60:.1f} min")
+
+    print("4/5 the network against every baseline, held-out patches and full frames")
+    results = tutorial_results.collect_results(
+        run, root, out_dir=out / "results", config_name=config.name, device=args.device,
+        train_wall_s=None if finished else trained_s,
+        precision=args.precision if args.precision != "auto" else "fp32")
+    table = tutorial_results.results_markdown(results)
+    (out / "results.md").write_text(table, encoding="utf-8")
+    written = [tutorial_results.write_results(results, out / "results.json")]
+    target = args.results_file
+    if target is None and not smoke and tutorial_results.COMMITTED.parent.is_dir():
+        target = tutorial_results.COMMITTED
+    if target is not None:
+        written.append(tutorial_results.write_results(results, target))
+    print(table)
+    print("    wrote " + ", ".join(str(p) for p in [out / "results.md", *written]))
+
+    if args.skip_lessons:
+        return 0
+    mode = "smoke" if smoke else "full"
+    print(f"5/5 the lessons ({mode} mode) against {run}")
+    lessons = run_notebooks(args.notebooks or list(LESSONS), out / "notebooks", smoke=smoke,
+                            parameters={"RUN_DIR": str(run), "DEVICE": args.device},
                             progress=True)
-    for r in results:
+    for r in lessons:
         html = f", {r.html}" if r.html else ""
         print(f"    {r.name}: {r.notebook}{html} ({r.seconds:.0f} s)")
-    print(f"done: open {out / 'notebooks'} (or `make lab` for the interactive notebooks)")
+    print(f"done: results {out / 'results.md'}; executed lessons {out / 'notebooks'} "
+          "(or `make lab` for the interactive notebooks)")
     return 0

@@ -8,7 +8,7 @@ from hdrisp.cli._options import add_data, add_out, add_runtime
 
 ORDER = 60
 
-BASELINE_NAMES = ("classical", "libraw", "reinhard", "drago", "mantiuk", "mertens")
+BASELINE_NAMES = ("classical", "greyworld", "libraw", "reinhard", "drago", "mantiuk", "mertens")
 NO_REFERENCE_NAMES = ("piqe", "nima", "musiq", "liqe")
 
 
@@ -43,7 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the network (and PyNET, with --pynet-weights) and the classical "
         "baselines on every pair of a paired split; write PSNR, SSIM, MS-SSIM, CIEDE2000 and "
         "RGB-uv Hellinger distance per method (and, with --no-reference, PIQE or the learned "
-        "NIMA/MUSIQ/LIQE) as metrics.csv, metrics.md and per_image.csv.")
+        "NIMA/MUSIQ/LIQE) as metrics.csv, metrics.md and per_image.csv. The classical rows get "
+        "each raw's as-shot white balance and colour matrix (the file's, or the synthetic "
+        "manifest's), 'greyworld' neither; a 'given' column says what each row had. --frames "
+        "also scores the full-resolution test frames, each developed whole (frames_*.csv/md), "
+        "with the low-frequency colour error (lowfreq_delta_e) that shows blotches and halos.")
     _weights_options(evaluate)
     add_data(evaluate, "paired dataset (e.g. data/synthetic)", required=True)
     evaluate.add_argument("--layout", default="auto", choices=("auto", "paper", "zurich"),
@@ -56,6 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--no-reference", type=_metric_list, default=(), metavar="NAME,...",
                           help="also score each result alone: piqe (offline), or nima, musiq,"
                           " liqe (need pip install 'hdrisp[iqa]' and their weights)")
+    evaluate.add_argument("--frames", action="store_true",
+                          help="also score the held-out full-resolution frames, developed whole")
     evaluate.set_defaults(func=evaluate_command)
 
     compare = subparsers.add_parser(
@@ -103,6 +109,16 @@ def evaluate_command(args: argparse.Namespace) -> int:
                       layout=args.layout, device=args.device, precision=args.precision)
     print(report.paths["markdown"].read_text(encoding="utf-8"))
     print(f"wrote {report.paths['csv']}, {report.paths['markdown']}, {report.paths['per_image']}")
+    if args.frames:
+        from hdrisp.evaluation import evaluate_frames
+
+        frames = evaluate_frames(args.data, args.weights, random_weights=args.random_weights,
+                                 level=args.level, out_dir=args.out,
+                                 pynet_weights=args.pynet_weights, baselines=args.baselines,
+                                 metrics=FULL_REFERENCE + args.no_reference, layout=args.layout,
+                                 device=args.device, precision=args.precision)
+        print(frames.paths["markdown"].read_text(encoding="utf-8"))
+        print(f"wrote {frames.paths['csv']}, {frames.paths['markdown']}")
     return 0
 
 

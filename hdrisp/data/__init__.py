@@ -6,6 +6,7 @@
   rule for a single raw file;
 - :mod:`~hdrisp.data.datasets`: :class:`PairedRawDataset`, :class:`FullResolutionDataset`;
 - :mod:`~hdrisp.data.check`: :func:`check_dataset`;
+- :mod:`~hdrisp.data.metadata`: :func:`read_pair_metadata` (each pair's recorded camera);
 - :mod:`~hdrisp.data.zurich`: :func:`prepare_zurich`.
 """
 
@@ -19,6 +20,7 @@ from hdrisp.data.datasets import (
     target_size_for_level,
 )
 from hdrisp.data.layout import LAYOUTS, Layout, get_layout, list_pairs
+from hdrisp.data.metadata import PairMetadata, metadata_for, read_pair_metadata
 from hdrisp.data.zurich import prepare_zurich
 
 __all__ = [
@@ -27,13 +29,16 @@ __all__ = [
     "DatasetReport",
     "FullResolutionDataset",
     "Layout",
+    "PairMetadata",
     "PairedRawDataset",
     "Problem",
     "apply_augmentation",
     "check_dataset",
     "get_layout",
     "list_pairs",
+    "metadata_for",
     "prepare_zurich",
+    "read_pair_metadata",
     "read_target",
     "resize_target",
     "sample_augmentation",

@@ -4,10 +4,18 @@
 returns a :class:`DatasetReport` with a per-split summary and one :class:`Problem` per
 fault, each naming its file. ``hdrisp data check`` prints it and exits non-zero when
 there is any problem.
+
+A set with a ``manifest.json`` that names each pair's source photograph (the synthetic
+set's) is also checked for leaks: no scene may give pairs to both the training split and
+the test split or its full frames (:func:`check_source_split`). Such a set is refused
+outright (:func:`check_dataset` raises :class:`~hdrisp.errors.DatasetError`, and
+``hdrisp data check`` prints one line and exits with status 2): its test split measures
+recall of seen photographs, not an ISP.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -33,6 +41,7 @@ NOT_MOSAIC = "not a mosaic"
 WRONG_SIZE = "wrong size"
 OVER_WHITE = "above white level"
 NOT_RGB = "not RGB"
+SHARED_SOURCE = "shared source"
 
 
 @dataclass(frozen=True)
@@ -241,6 +250,47 @@ def _check_full(folder: Path, layout: Layout, white_level: float,
     return summary, problems
 
 
+def _scene_of(record: dict, scenes: dict[str, str]) -> str | None:
+    source = (record.get("view") or {}).get("source")
+    if source is None:
+        return None
+    return record.get("scene") or scenes.get(source) or source
+
+
+def check_source_split(root: str | os.PathLike) -> list[Problem]:
+    """Problems when the training split and the test split (with its full frames) share a
+    scene, read from ``root/manifest.json`` (none when there is no readable manifest naming
+    the pairs' source photographs).
+
+    A pair's scene is its ``scene`` field, else the manifest's ``sources`` entry for its
+    photograph, else the photograph itself (the two views of a stereo pair are one scene).
+    """
+    path = Path(root) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text())
+        records = list(manifest["pairs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    scenes = {s.get("name"): s.get("scene") for s in manifest.get("sources", [])
+              if isinstance(s, dict) and s.get("scene")}
+    used: dict[str, dict[str, set[str]]] = {"train": {}, "test": {}}
+    for record in records:
+        scene = _scene_of(record, scenes) if isinstance(record, dict) else None
+        if scene is None:
+            continue
+        side = "train" if record.get("split") == "train" else "test"
+        source = record["view"]["source"]
+        used[side].setdefault(scene, set()).add(source)
+    problems = []
+    for scene in sorted(set(used["train"]) & set(used["test"])):
+        photos = sorted(used["train"][scene] | used["test"][scene])
+        problems.append(Problem(str(path), SHARED_SOURCE,
+                                f"scene {scene!r} ({', '.join(photos)}) gives pairs to both "
+                                "the training split and the test split: the test would score "
+                                "scenes the network has seen"))
+    return problems
+
+
 def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
                   splits: tuple[str, ...] = ("train", "test"), white_level: float = 1023,
                   workers: int = 4, progress: bool = False) -> DatasetReport:
@@ -261,10 +311,18 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
         mosaic (colour image as raw), wrong size (odd, inconsistent with the split, or a
         target whose size differs from its raw's), values above the white level, and
         targets that are not RGB.
+
+    Raises:
+        DatasetError: no such folder, or a source scene shared by the training and test
+            splits (:func:`check_source_split`, for sets with a manifest; checked first).
     """
     root = Path(root)
     if not root.is_dir():
         raise DatasetError("no such data set folder", root)
+    leaks = check_source_split(root)
+    if leaks:
+        raise DatasetError(leaks[0].message + (f" (and {len(leaks) - 1} more shared scenes)"
+                                              if len(leaks) > 1 else ""), leaks[0].path)
     lay = get_layout(layout, root)
     report = DatasetReport(str(root), lay.name, float(white_level))
     with ThreadPoolExecutor(max(1, workers)) as pool, \

@@ -3,7 +3,8 @@
 - :mod:`hdrisp.evaluation.metrics` — PSNR, SSIM, MS-SSIM, CIEDE2000, the RGB-uv histogram
   distance (the loss's own maths) and no-reference scores; :func:`~metrics.get_metric`.
 - :mod:`hdrisp.evaluation.report` — :func:`evaluate` runs the network, PyNET and every
-  classical baseline over a split and writes the tables; :func:`load_model`,
+  classical baseline over a split and writes the tables, :func:`evaluate_frames` over the
+  held-out full frames; :func:`load_model`,
   :func:`develop_methods`.
 - :mod:`hdrisp.evaluation.compare` — :func:`comparison_figure` and :func:`compare_files`.
 - :mod:`hdrisp.evaluation.chart` — colour accuracy on a real ColorChecker: :func:`load_chart`,
@@ -23,6 +24,7 @@ from hdrisp.evaluation.report import (
     EvaluationReport,
     develop_methods,
     evaluate,
+    evaluate_frames,
     load_model,
     markdown_table,
     model_label,
@@ -34,5 +36,6 @@ __all__ = [
     "Chart", "ChartScore", "colorchecker_reference", "frame_distance", "load_chart",
     "score_chart",
     "EvaluationReport", "compare_files", "comparison_figure", "develop_methods", "evaluate",
+    "evaluate_frames",
     "load_model", "markdown_table", "model_label", "run_model", "save_figure", "write_tables",
 ]

@@ -28,7 +28,14 @@ from tqdm.auto import tqdm
 from hdrisp import isp
 from hdrisp.data.normalization import file_normalization
 from hdrisp.errors import ConfigError, InputShapeError, OutputError, output_error
-from hdrisp.evaluation.report import develop_methods, load_model, model_label
+from hdrisp.evaluation.report import (
+    develop_methods,
+    given_note,
+    load_model,
+    model_label,
+    recorded_metadata,
+    with_metadata,
+)
 from hdrisp.raw import pack
 from hdrisp.runtime import Runtime
 
@@ -213,7 +220,9 @@ def compare_files(
         progress: show a progress bar (one step per file and method).
 
     Returns:
-        The path written.
+        The path written. A footnote says what each method was given (the classical rows:
+        the raw's as-shot white balance and colour matrix, from the file or, for a synthetic
+        PNG, from its set's manifest; ``greyworld``: neither).
     """
     check_figure_path(out)
     runtime = Runtime.resolve(device, precision)
@@ -224,13 +233,14 @@ def compare_files(
         models[model_label("pynet", level, pynet_weights)] = load_model(
             "pynet", level, pynet_weights).to(runtime.device)
     names = tuple(isp.BASELINES) if baselines is None else tuple(baselines)
-    scenes, titles = [], []
+    scenes, titles, notes = [], [], []
     with tqdm(total=len(raw_paths) * (len(models) + len(names)), desc="compare",
               unit="image", disable=not progress) as bar:
         for path in raw_paths:
             bar.set_postfix_str(Path(path).name)
             rule = file_normalization(path)  # the rule training and develop follow
             mosaic = isp.to_rggb(isp.as_linear_mosaic(rule.read(path)))
+            mosaic = with_metadata(mosaic, recorded_metadata(path))  # a synthetic PNG's
             if max_side:
                 mosaic = isp.downscale(mosaic, math.ceil(max(mosaic.data.shape) / max_side))
             packed = torch.from_numpy(pack(rule.from_unit(mosaic.data), mosaic.cfa))
@@ -239,7 +249,12 @@ def compare_files(
             h, w = min(img.shape[:2] for img in images.values())
             scenes.append({label: _fit(img, h, w) for label, img in images.items()})
             titles.append(Path(path).name)
-    return save_figure(comparison_figure(scenes, scene_titles=titles), out)
+            notes.append(f"{Path(path).name}: " + given_note(
+                list(models), [n for n in names if n in images], mosaic))
+    fig = comparison_figure(scenes, scene_titles=titles)
+    fig.supxlabel("\n".join(textwrap.fill(n, 160) for n in notes), fontsize=6, x=0.01,
+                  ha="left")
+    return save_figure(fig, out)
 
 
 def _fit(img: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -11,6 +11,8 @@ name                    what it measures                                       b
 ``ssim``                SSIM (Gaussian window 11, σ 1.5), as the loss computes  higher
 ``ms_ssim``             5-scale MS-SSIM, as the loss computes                   higher
 ``delta_e2000``         mean CIEDE2000 colour difference in CIELAB (D65, 2°)    lower
+``lowfreq_delta_e``     99th percentile of ΔE00 after a low-pass: blotches,     lower
+                        halos and casts over large areas
 ``hellinger``           Hellinger distance of the RGB-uv histograms (HistoGAN)  lower
 ======================  =====================================================  =========
 
@@ -30,10 +32,12 @@ downloads its network weights on first use; without it they raise
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import cv2
 import numpy as np
 import torch
 from pypiqe import piqe as pypiqe_score
@@ -183,6 +187,67 @@ def delta_e2000(pred: torch.Tensor, target: torch.Tensor) -> float:
     return float(ciede2000(lab_pred, lab_target).mean())
 
 
+LOWFREQ_SIGMA = 1 / 64  # Gaussian σ as a fraction of the shorter side
+LOWFREQ_SIDE = 128  # the low-passed images are compared at this shorter side
+LOWFREQ_PERCENTILE = 99.0
+
+
+def lowfreq_delta_e_map(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """ΔE00 between two H×W×3 sRGB images in [0, 1] after the same low-pass filter.
+
+    Both images are blurred with a Gaussian of σ = shorter side × ``LOWFREQ_SIGMA`` (7 pixels
+    on a 448-pixel patch), which removes noise, texture and edges and keeps what covers an
+    area: colour casts, blotches, halos, vignetting. The blurred images are then reduced to
+    a shorter side of ``LOWFREQ_SIDE`` pixels (area average) and compared pixel by pixel.
+
+    Returns:
+        float64 h×w map of ΔE00 (h or w equal to ``LOWFREQ_SIDE`` unless the images are
+        smaller).
+    """
+    pred = np.asarray(pred, dtype=np.float32)
+    target = np.asarray(target, dtype=np.float32)
+    if pred.shape != target.shape or pred.ndim != 3 or pred.shape[2] != 3:
+        raise InputShapeError(f"two H×W×3 images of one size are needed, got {pred.shape} "
+                              f"and {target.shape}")
+    height, width = pred.shape[:2]
+    sigma = max(0.5, min(height, width) * LOWFREQ_SIGMA)
+    factor = min(1.0, LOWFREQ_SIDE / min(height, width))
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+
+    def low_pass(img: np.ndarray) -> np.ndarray:
+        blurred = cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+        if factor < 1.0:
+            blurred = cv2.resize(blurred, size, interpolation=cv2.INTER_AREA)
+        return np.clip(blurred, 0.0, 1.0)
+
+    return ciede2000(srgb_to_lab(low_pass(pred)), srgb_to_lab(low_pass(target)))
+
+
+def lowfreq_delta_e(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """The 99th percentile of the low-passed ΔE00 map (:func:`lowfreq_delta_e_map`), batch mean.
+
+    Large-area colour errors — blotches, halos, a ring-shaped vignette, a wrong cast over the
+    sky — dominate it, while noise and fine detail do not: a network that scores well on
+    PSNR but paints blotches scores badly here.
+
+    Examples:
+        >>> import torch
+        >>> grey = torch.full((1, 3, 64, 64), 0.5)
+        >>> blotch = grey.clone(); blotch[:, 0, 16:48, 16:48] = 0.6   # a reddish square
+        >>> lowfreq_delta_e(grey, grey)
+        0.0
+        >>> lowfreq_delta_e(blotch, grey) > 5
+        True
+    """
+    pred, target = _as_pair(pred, target)
+    values = []
+    for p, t in zip(pred.permute(0, 2, 3, 1).cpu().numpy(),
+                    target.permute(0, 2, 3, 1).cpu().numpy(), strict=True):
+        error = lowfreq_delta_e_map(p, t)
+        values.append(float(np.percentile(error, LOWFREQ_PERCENTILE)))
+    return float(np.mean(values)) if not any(math.isnan(v) for v in values) else math.nan
+
+
 def hellinger(pred: torch.Tensor, target: torch.Tensor) -> float:
     """Hellinger distance between the RGB-uv histograms of two images, batch mean.
 
@@ -301,6 +366,7 @@ METRICS: dict[str, Metric] = {
         Metric("ssim", ssim, "full-reference", True),
         Metric("ms_ssim", ms_ssim, "full-reference", True),
         Metric("delta_e2000", delta_e2000, "full-reference", False, "ΔE00"),
+        Metric("lowfreq_delta_e", lowfreq_delta_e, "full-reference", False, "ΔE00"),
         Metric("hellinger", hellinger, "full-reference", False),
         Metric("piqe", piqe, "no-reference", False),
         Metric("nima", nima, "no-reference", True),

@@ -3,6 +3,8 @@
 :func:`evaluate` runs every method on every pair of a split, scores each result
 against its target with every full-reference metric of :mod:`hdrisp.evaluation.metrics`,
 and writes the tables (``metrics.csv``, ``metrics.md``, ``per_image.csv``).
+:func:`evaluate_frames` does the same on the held-out full-resolution frames (whole
+photographs, developed in one piece) and can save every method's frame as a PNG.
 :func:`develop_methods` develops one mosaic with every method (used by the
 comparison figure).
 
@@ -12,6 +14,12 @@ mosaic and are resized (area interpolation) to the target's size when the model
 is evaluated at a level below full resolution. The network gets the pairs as the data set's
 ``dataset.json`` says to normalise them (:mod:`hdrisp.data.normalization`), and the
 baselines the same mosaic with its black level at 0 and white at 1.
+
+**Fair rows.** The classical rows get what a camera's own ISP would have: the raw's as-shot
+white balance and colour matrix — from the file for camera raws and DNGs, from the
+manifest for the synthetic set's PNG patches (:func:`hdrisp.data.read_pair_metadata`).
+The ``greyworld`` row ignores them on purpose. The networks get the raw alone. Each table
+says what every row was given (its ``given`` column).
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -32,19 +40,26 @@ import torch
 from tqdm.auto import tqdm
 
 from hdrisp import isp
-from hdrisp.data import PairedRawDataset
+from hdrisp.data import (
+    FullResolutionDataset,
+    PairedRawDataset,
+    PairMetadata,
+    metadata_for,
+    read_pair_metadata,
+)
 from hdrisp.errors import (
     BaselineUnavailable,
     ConfigError,
     DatasetError,
     MetricNotApplicable,
+    OutputError,
     check_output_dir,
     output_error,
 )
 from hdrisp.evaluation.metrics import FULL_REFERENCE, METRICS, get_metric
 from hdrisp.inference.tiling import tiled_forward
 from hdrisp.models import build, load_weights
-from hdrisp.raw import pack, to_uint8
+from hdrisp.raw import pack, read_raw, to_uint8
 from hdrisp.runtime import Runtime
 
 MODEL_LABELS = {"rawtonemap": "RawTonemapNet", "pynet": "PyNET"}
@@ -157,6 +172,8 @@ class EvaluationReport:
         n_images: pairs evaluated.
         notes: sentences for the table's footnotes (skipped methods and metrics).
         paths: "csv", "markdown", "per_image" → the files written.
+        given: method → what it was given (the raw alone; the raw's white balance and colour
+            matrix; grey-world ...), the tables' ``given`` column.
     """
 
     summary: dict[str, dict[str, float]]
@@ -166,12 +183,151 @@ class EvaluationReport:
     metrics: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
     paths: dict[str, Path] = field(default_factory=dict)
+    given: dict[str, str] = field(default_factory=dict)
+
+    def best(self, metric: str, methods: Sequence[str] | None = None) -> tuple[str, float]:
+        """(method, value) of the best mean ``metric`` among ``methods`` (default: all)."""
+        higher = METRICS[metric].higher_is_better
+        rows = [(m, s[metric]) for m, s in self.summary.items()
+                if (methods is None or m in methods) and not math.isnan(s[metric])]
+        if not rows:
+            raise ConfigError(f"no method has a {metric} value")
+        return max(rows, key=lambda r: r[1]) if higher else min(rows, key=lambda r: r[1])
 
 
 def _to_batch(img: np.ndarray) -> torch.Tensor:
     """H×W×3 float in [0, 1] → 1×3×H×W, quantised to 8 bits."""
     quantised = to_uint8(img).astype(np.float32) / 255.0
     return torch.from_numpy(quantised).permute(2, 0, 1)[None]
+
+
+MODEL_GIVEN = "the raw alone"
+
+
+def with_metadata(mosaic: isp.LinearMosaic, meta: PairMetadata | None) -> isp.LinearMosaic:
+    """``mosaic`` with the recorded white balance and colour matrix where it has none (a
+    camera raw's or DNG's own metadata wins)."""
+    if meta is None:
+        return mosaic
+    return replace(mosaic, wb=mosaic.wb if mosaic.wb is not None else meta.wb,
+                   color_matrix=(mosaic.color_matrix if mosaic.color_matrix is not None
+                                 else meta.color_matrix))
+
+
+def recorded_metadata(raw_path: str | os.PathLike) -> PairMetadata | None:
+    """The metadata recorded for ``raw_path`` by the data set it lies in (the nearest folder
+    above it with a ``manifest.json``, up to three levels), or None."""
+    path = Path(raw_path).resolve()
+    for root in list(path.parents)[:3]:
+        if (root / "manifest.json").is_file():
+            return metadata_for(root, path, read_pair_metadata(root))
+    return None
+
+
+def given_note(labels: Sequence[str], baselines: Sequence[str],
+               mosaic: isp.LinearMosaic) -> str:
+    """One line saying what every method was given, e.g. ``"RawTonemapNet L0 (last.pt): the
+    raw alone; classical: as-shot WB + colour matrix; greyworld: ..."``."""
+    parts = [f"{label}: {MODEL_GIVEN}" for label in labels]
+    parts += [f"{name}: {isp.baseline_inputs(name, mosaic)}" for name in baselines]
+    return "given — " + "; ".join(parts)
+
+
+def _load_models(level: int, weights, random_weights: bool, pynet_weights, seed: int,
+                 runtime: Runtime) -> dict[str, torch.nn.Module]:
+    models = {model_label("rawtonemap", level, weights):
+              load_model("rawtonemap", level, weights, random_weights=random_weights, seed=seed)
+              .to(runtime.device)}
+    if pynet_weights is not None:
+        models[model_label("pynet", level, pynet_weights)] = load_model(
+            "pynet", level, pynet_weights).to(runtime.device)
+    return models
+
+
+@dataclass
+class _Scorer:
+    """Runs every method on items and keeps the rows, timings, notes and inputs."""
+
+    models: dict[str, torch.nn.Module]
+    baselines: Sequence[str]
+    metrics: Sequence[str]
+    runtime: Runtime
+    image_dir: Path | None = None
+    per_image: list[dict] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    not_applicable: dict[str, str] = field(default_factory=dict)
+    given: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def methods(self) -> list[str]:
+        return [*self.models, *self.baselines]
+
+    def score(self, index: int | str, raw: torch.Tensor, target: torch.Tensor,
+              mosaic: isp.LinearMosaic, where: str | os.PathLike) -> None:
+        scorers = {name: get_metric(name) for name in self.metrics}
+        target_batch = target[None].float()
+        height, width = target.shape[-2:]
+        for method in self.methods:
+            if method in self.skipped:
+                continue
+            start = time.perf_counter()
+            if method in self.models:
+                img = run_model(self.models[method], raw, self.runtime)
+                if img.shape[:2] != (height, width):
+                    raise DatasetError(f"{method} gives {img.shape[0]}×{img.shape[1]} images but"
+                                       f" the targets are {height}×{width}", where)
+                given = MODEL_GIVEN
+            else:
+                try:
+                    img = _resize(isp.run_baseline(method, mosaic, as_uint8=False), height, width)
+                except BaselineUnavailable as exc:
+                    self.skipped[method] = exc.problem
+                    continue
+                given = isp.baseline_inputs(method, mosaic)
+            self.seconds[method] = self.seconds.get(method, 0.0) + time.perf_counter() - start
+            self.given.setdefault(method, set()).add(given)
+            if self.image_dir is not None:
+                _save_png(self.image_dir / f"{index}_{_slug(method)}.png", img)
+            row: dict = {"method": method, "index": index}
+            pred = _to_batch(img)
+            for name, metric in scorers.items():
+                inputs = (pred, target_batch) if metric.kind == "full-reference" else (pred,)
+                try:
+                    row[name] = metric.fn(*inputs)
+                except MetricNotApplicable as exc:
+                    self.not_applicable[name] = exc.problem
+                    row[name] = math.nan
+            self.per_image.append(row)
+
+    def report(self, n_images: int) -> EvaluationReport:
+        methods = [m for m in self.methods if m not in self.skipped]
+        summary = {m: {name: float(np.mean([r[name] for r in self.per_image
+                                            if r["method"] == m]))
+                       for name in self.metrics} for m in methods}
+        notes = [f"{m}: not run ({why})." for m, why in self.skipped.items()]
+        notes += [f"{name}: n/a ({why})." for name, why in self.not_applicable.items()]
+        return EvaluationReport(
+            summary=summary,
+            seconds_per_image={m: self.seconds.get(m, 0.0) / n_images for m in methods},
+            per_image=self.per_image, n_images=n_images, metrics=tuple(self.metrics),
+            notes=notes, given={m: "; ".join(sorted(self.given.get(m, ()))) for m in methods})
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip("_")
+
+
+def _save_png(path: Path, img: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), cv2.cvtColor(to_uint8(img), cv2.COLOR_RGB2BGR)):
+        raise OutputError("cannot write the image", path)
+
+
+def _check_baselines(baselines: Sequence[str]) -> None:
+    for name in baselines:
+        if name not in isp.BASELINES:
+            raise ConfigError(f"unknown baseline {name!r} (known: {', '.join(isp.BASELINES)})")
 
 
 def evaluate(
@@ -203,96 +359,113 @@ def evaluate(
         out_dir: where the tables are written (created).
         pynet_weights: PyNET weights (e.g. the published ``pynet_level_0.pth``), optional.
         limit: evaluate only the first ``limit`` pairs.
-        baselines: names from :data:`hdrisp.isp.BASELINES`.
+        baselines: names from :data:`hdrisp.isp.BASELINES`; they get each pair's recorded
+            white balance and colour matrix when the set has a manifest (module docstring).
         metrics: names from :data:`~hdrisp.evaluation.metrics.METRICS`: every full-reference
-            metric by
-            default; no-reference ones (``"piqe"``, or ``"nima"``, ``"musiq"``, ``"liqe"``
-            with pyiqa) score each result on its own.
+            metric by default; no-reference ones (``"piqe"``, or ``"nima"``, ``"musiq"``,
+            ``"liqe"`` with pyiqa) score each result on its own.
         device, precision: where and how the networks run (:mod:`hdrisp.runtime`).
         progress: show a tqdm progress bar.
 
     Returns:
         An :class:`EvaluationReport`; the tables are in ``report.paths``.
     """
-    scorers = {name: get_metric(name) for name in metrics}
-    for name in baselines:
-        if name not in isp.BASELINES:
-            raise ConfigError(f"unknown baseline {name!r} (known: {', '.join(isp.BASELINES)})")
+    for name in metrics:
+        get_metric(name)
+    _check_baselines(baselines)
     check_output_dir(out_dir)
     runtime = Runtime.resolve(device, precision)
     dataset = PairedRawDataset(data_root, split, level=level, layout=layout)
     n_images = len(dataset) if limit is None else min(limit, len(dataset))
     if n_images == 0:
         raise DatasetError(f"the {split!r} split has no pairs to evaluate", data_root)
-
-    models = {model_label("rawtonemap", level, weights):
-              load_model("rawtonemap", level, weights, random_weights=random_weights, seed=seed)
-              .to(runtime.device)}
-    if pynet_weights is not None:
-        models[model_label("pynet", level, pynet_weights)] = load_model(
-            "pynet", level, pynet_weights).to(runtime.device)
-    methods = [*models, *baselines]
-
-    per_image: list[dict] = []
-    seconds = {m: 0.0 for m in methods}
-    skipped: dict[str, str] = {}
-    not_applicable: dict[str, str] = {}
+    recorded = read_pair_metadata(data_root)
+    scorer = _Scorer(_load_models(level, weights, random_weights, pynet_weights, seed, runtime),
+                     baselines, metrics, runtime)
     for index in tqdm(range(n_images), desc=f"evaluate {split}", unit="pair", disable=not progress):
         raw, target = dataset[index]
-        target_batch = target[None].float()
-        height, width = target.shape[-2:]
+        meta = metadata_for(data_root, dataset.pairs[index][0], recorded)
         mosaic = isp.from_packed(raw.numpy(), dataset.normalization)
-        for method in methods:
-            if method in skipped:
-                continue
-            start = time.perf_counter()
-            if method in models:
-                img = run_model(models[method], raw, runtime)
-                if img.shape[:2] != (height, width):
-                    raise DatasetError(
-                        f"{method} gives {img.shape[0]}×{img.shape[1]} images but the level-{level}"
-                        f" targets are {height}×{width}", data_root)
-            else:
-                try:
-                    img = _resize(isp.run_baseline(method, mosaic, as_uint8=False), height, width)
-                except BaselineUnavailable as exc:
-                    skipped[method] = exc.problem
-                    continue
-            seconds[method] += time.perf_counter() - start
-            row: dict = {"method": method, "index": index}
-            pred = _to_batch(img)
-            for name, metric in scorers.items():
-                inputs = (pred, target_batch) if metric.kind == "full-reference" else (pred,)
-                try:
-                    row[name] = metric.fn(*inputs)
-                except MetricNotApplicable as exc:
-                    not_applicable[name] = exc.problem
-                    row[name] = math.nan
-            per_image.append(row)
-
-    methods = [m for m in methods if m not in skipped]
-    summary = {m: {name: float(np.mean([r[name] for r in per_image if r["method"] == m]))
-                   for name in metrics} for m in methods}
-    notes = [f"{m}: not run ({why})." for m, why in skipped.items()]
-    notes += [f"{name}: n/a ({why})." for name, why in not_applicable.items()]
-    report = EvaluationReport(
-        summary=summary,
-        seconds_per_image={m: seconds[m] / n_images for m in methods},
-        per_image=per_image,
-        n_images=n_images,
-        metrics=tuple(metrics),
-        notes=notes,
-    )
+        scorer.score(index, raw, target, with_metadata(mosaic, meta), data_root)
+    report = scorer.report(n_images)
     title = (f"{n_images} {split} pairs of {Path(data_root).name}, level {level}"
              f" (8-bit results; {runtime.device.type} {runtime.precision} timings)")
     report.paths = write_tables(report, out_dir, title=title)
     return report
 
 
+def evaluate_frames(
+    data_root: str | os.PathLike,
+    weights: str | os.PathLike | None = None,
+    *,
+    random_weights: bool = False,
+    level: int = 0,
+    out_dir: str | os.PathLike = "runs/evaluation",
+    layout: str = "auto",
+    device: str = "cpu",
+    precision: str = "fp32",
+    pynet_weights: str | os.PathLike | None = None,
+    limit: int | None = None,
+    baselines: Sequence[str] = tuple(isp.BASELINES),
+    metrics: Sequence[str] = FULL_REFERENCE,
+    save_images: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+) -> EvaluationReport:
+    """Score every method on the full-resolution test frames that have a target.
+
+    Each frame is developed whole (the network through
+    :func:`~hdrisp.inference.tiling.tiled_forward`, in one tile up to its default size), so
+    this measures what a user sees on a photograph rather than on a training-sized patch:
+    blotches, halos and vignetting show in ``lowfreq_delta_e``. The classical rows get the
+    frame's own metadata (the DNG's, or the manifest's for a PNG frame). Arguments as
+    :func:`evaluate`; ``save_images`` also writes each method's frame as
+    ``out_dir/frames/{frame}_{method}.png`` (and the targets as ``..._target.png``).
+
+    Returns:
+        An :class:`EvaluationReport` indexed by frame name; tables ``frames_metrics.csv``,
+        ``frames_metrics.md`` and ``frames_per_image.csv`` in ``out_dir``.
+    """
+    for name in metrics:
+        get_metric(name)
+    _check_baselines(baselines)
+    out = check_output_dir(out_dir)
+    runtime = Runtime.resolve(device, precision)
+    models = _load_models(level, weights, random_weights, pynet_weights, seed, runtime)
+    frames = FullResolutionDataset(data_root, layout=layout, level=level,
+                                   multiple=getattr(next(iter(models.values())),
+                                                    "INPUT_MULTIPLE", 8))
+    recorded = read_pair_metadata(data_root)
+    chosen = [i for i, f in enumerate(frames.files) if frames.target_dir is not None
+              and (frames.target_dir / f"{f.stem}.jpg").is_file()]
+    chosen = chosen[:limit] if limit is not None else chosen
+    if not chosen:
+        raise DatasetError("no full-resolution frame with a target to evaluate", frames.folder)
+    scorer = _Scorer(models, baselines, metrics, runtime,
+                     image_dir=out / "frames" if save_images else None)
+    for i in tqdm(chosen, desc="evaluate frames", unit="frame", disable=not progress):
+        item = frames[i]
+        raw, target, path = item["raw"], item["target"], Path(item["path"])
+        h, w = raw.shape[-2:]
+        mosaic = isp.crop(isp.to_rggb(isp.as_linear_mosaic(read_raw(path))), 0, 0, 2 * h, 2 * w)
+        mosaic = with_metadata(mosaic, metadata_for(data_root, path, recorded))
+        scorer.score(item["name"], raw, target, mosaic, path)
+        if save_images:
+            _save_png(out / "frames" / f"{item['name']}_target.png",
+                      target.permute(1, 2, 0).numpy())
+    report = scorer.report(len(chosen))
+    title = (f"{len(chosen)} full-resolution test frames of {Path(data_root).name}, level "
+             f"{level}, each developed whole (8-bit results; {runtime.device.type} "
+             f"{runtime.precision} timings)")
+    report.paths = write_tables(report, out, title=title, prefix="frames_")
+    return report
+
+
 # --------------------------------------------------------------------------- tables
 
 
-_FORMATS = {"psnr": "{:.2f}", "delta_e2000": "{:.2f}", "piqe": "{:.2f}"}
+_FORMATS = {"psnr": "{:.2f}", "delta_e2000": "{:.2f}", "lowfreq_delta_e": "{:.2f}",
+            "piqe": "{:.2f}"}
 
 
 def _cell(name: str, value: float) -> str:
@@ -302,8 +475,11 @@ def _cell(name: str, value: float) -> str:
 
 
 def markdown_table(report: EvaluationReport, title: str | None = None) -> str:
-    """The summary as a Markdown table: one row per method, the best value per column bold."""
-    header = ["method", *(f"{n} {METRICS[n].arrow}" for n in report.metrics), "s/image"]
+    """The summary as a Markdown table: one row per method, the best value per column bold,
+    and what each row was given."""
+    given = bool(report.given)
+    header = ["method", *(f"{n} {METRICS[n].arrow}" for n in report.metrics), "s/image",
+              *(["given"] if given else [])]
     lines = [f"**{title}**", ""] if title else []
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     best: dict[str, float] = {}
@@ -317,6 +493,8 @@ def markdown_table(report: EvaluationReport, title: str | None = None) -> str:
             text = _cell(name, scores[name])
             cells.append(f"**{text}**" if scores[name] == best.get(name) else text)
         cells.append(f"{report.seconds_per_image[method]:.3f}")
+        if given:
+            cells.append(report.given.get(method, ""))
         lines.append("| " + " | ".join(cells) + " |")
     if report.notes:
         lines += [""] + [f"- {note}" for note in report.notes]
@@ -339,8 +517,9 @@ def _csv_text(rows: list[dict], columns: list[str]) -> str:
 
 
 def write_tables(report: EvaluationReport, out_dir: str | os.PathLike,
-                 title: str | None = None) -> dict[str, Path]:
-    """Write ``metrics.csv`` (summary), ``metrics.md`` and ``per_image.csv`` into ``out_dir``."""
+                 title: str | None = None, prefix: str = "") -> dict[str, Path]:
+    """Write ``metrics.csv`` (summary), ``metrics.md`` and ``per_image.csv`` into ``out_dir``
+    (each name preceded by ``prefix``)."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -348,12 +527,13 @@ def write_tables(report: EvaluationReport, out_dir: str | os.PathLike,
         raise output_error(exc, out) from None
     metrics = list(report.metrics)
     summary_rows = [{"method": m, "images": report.n_images, **scores,
-                     "seconds_per_image": report.seconds_per_image[m]}
+                     "seconds_per_image": report.seconds_per_image[m],
+                     "given": report.given.get(m, "")}
                     for m, scores in report.summary.items()]
-    paths = {"csv": out / "metrics.csv", "markdown": out / "metrics.md",
-             "per_image": out / "per_image.csv"}
+    paths = {"csv": out / f"{prefix}metrics.csv", "markdown": out / f"{prefix}metrics.md",
+             "per_image": out / f"{prefix}per_image.csv"}
     _write_atomic(paths["csv"], _csv_text(
-        summary_rows, ["method", "images", *metrics, "seconds_per_image"]))
+        summary_rows, ["method", "images", *metrics, "seconds_per_image", "given"]))
     _write_atomic(paths["per_image"], _csv_text(report.per_image, ["method", "index", *metrics]))
     _write_atomic(paths["markdown"], markdown_table(report, title))
     return paths

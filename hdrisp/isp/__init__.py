@@ -27,6 +27,7 @@ from hdrisp.isp.classical import (
     encode_srgb,
     from_packed,
     grey_world_gains,
+    grey_world_isp,
     libraw_develop,
     to_rggb,
     white_balance,
@@ -34,6 +35,8 @@ from hdrisp.isp.classical import (
 )
 from hdrisp.isp.tonemap import (
     BASELINES,
+    METADATA_FREE,
+    baseline_inputs,
     drago,
     exposure_fusion,
     mantiuk,
@@ -42,8 +45,9 @@ from hdrisp.isp.tonemap import (
 )
 
 __all__ = [
-    "BASELINES", "LinearMosaic", "as_linear_mosaic", "auto_exposure_gain", "camera_to_srgb",
-    "classical_isp", "crop", "develop_linear", "downscale", "drago", "encode_srgb",
-    "exposure_fusion", "from_packed", "grey_world_gains", "libraw_develop", "mantiuk",
+    "BASELINES", "METADATA_FREE", "LinearMosaic", "as_linear_mosaic", "auto_exposure_gain",
+    "baseline_inputs", "camera_to_srgb", "classical_isp", "crop", "develop_linear", "downscale",
+    "drago", "encode_srgb", "exposure_fusion", "from_packed", "grey_world_gains",
+    "grey_world_isp", "libraw_develop", "mantiuk",
     "reinhard", "run_baseline", "to_rggb", "white_balance", "white_balance_gains",
 ]

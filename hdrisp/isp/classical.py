@@ -16,8 +16,16 @@ Every baseline takes a :class:`LinearMosaic` (a normalised Bayer mosaic with
 whatever metadata is known) and returns a float32 ``H×W×3`` sRGB image in
 [0, 1] the size of the mosaic. :data:`BASELINES` names them;
 :func:`run_baseline` also accepts a :class:`~hdrisp.raw.RawImage` and returns
-8 bits. The paper's and the synthetic PNG raws carry no metadata: their white
-balance is grey-world and their camera RGB is taken as linear sRGB.
+8 bits.
+
+**What each row is given.** Like a camera's own ISP, every row uses the raw's own
+metadata when it has some: the as-shot white balance and the colour matrix of a camera
+raw or DNG, or, for the synthetic set's PNG patches, the values recorded with each pair in
+its manifest (:func:`hdrisp.data.read_pair_metadata` attaches them). A raw without
+metadata (the paper's and Zurich's PNGs) falls back to grey-world white balance and takes
+its camera RGB as linear sRGB. The ``greyworld`` row always does that, ignoring any
+metadata: it shows what the metadata is worth. :func:`baseline_inputs` says which case a
+row was in, for the tables.
 """
 
 from __future__ import annotations
@@ -230,8 +238,17 @@ def encode_srgb(linear: np.ndarray) -> np.ndarray:
 
 
 def classical_isp(raw: RawImage | LinearMosaic) -> np.ndarray:
-    """The plain pipeline: :func:`develop_linear`, auto exposure, sRGB curve → H×W×3 in [0, 1]."""
+    """The plain pipeline: :func:`develop_linear` (the raw's white balance and colour matrix
+    when known), auto exposure, sRGB curve → H×W×3 in [0, 1]."""
     linear = develop_linear(raw)
+    return encode_srgb(linear * auto_exposure_gain(linear))
+
+
+def grey_world_isp(raw: RawImage | LinearMosaic) -> np.ndarray:
+    """The plain pipeline without metadata: grey-world white balance and the camera RGB taken
+    as linear sRGB (identity matrix), whatever the raw carries → H×W×3 in [0, 1]."""
+    x = replace(as_linear_mosaic(raw), wb=None, color_matrix=None)
+    linear = develop_linear(x, wb="grey-world")
     return encode_srgb(linear * auto_exposure_gain(linear))
 
 

@@ -3,7 +3,8 @@
 OpenCV's ``photo`` module operators on the linear result of :mod:`hdrisp.isp.classical`:
 Reinhard & Devlin 2005, Drago et al. 2003, Mantiuk et al. 2006, and Mertens et al. 2007
 exposure fusion of synthetic brackets. :data:`BASELINES` names every classical method
-(these and the plain pipeline, and LibRaw's own develop); :func:`run_baseline` runs one.
+(these, the plain pipeline with and without the raw's metadata, and LibRaw's own develop);
+:func:`run_baseline` runs one and :func:`baseline_inputs` says what it was given.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hdrisp.isp.classical import (
     classical_isp,
     develop_linear,
     encode_srgb,
+    grey_world_isp,
     libraw_develop,
 )
 from hdrisp.raw.color import to_uint8
@@ -86,6 +88,7 @@ Baseline = Callable[[RawImage | LinearMosaic], np.ndarray]
 
 BASELINES: dict[str, Baseline] = {
     "classical": classical_isp,
+    "greyworld": grey_world_isp,
     "libraw": libraw_develop,
     "reinhard": reinhard,
     "drago": drago,
@@ -93,6 +96,37 @@ BASELINES: dict[str, Baseline] = {
     "mertens": exposure_fusion,
 }
 """Named classical methods: ``fn(raw) -> float32 H×W×3 sRGB in [0, 1]`` (mosaic size)."""
+
+
+METADATA_FREE = ("greyworld",)
+"""Rows that ignore the raw's metadata on purpose."""
+
+
+def baseline_inputs(name: str, raw: RawImage | LinearMosaic) -> str:
+    """What the row ``name`` is given on ``raw``, in words (for the tables' "given" column).
+
+    Examples:
+        >>> import numpy as np
+        >>> bare = LinearMosaic(np.zeros((4, 4), np.float32))
+        >>> baseline_inputs("classical", bare)
+        'grey-world WB, identity matrix (no metadata)'
+        >>> tagged = LinearMosaic(np.zeros((4, 4), np.float32), wb=(2.0, 1.0, 1.5),
+        ...                       color_matrix=np.eye(3))
+        >>> baseline_inputs("drago", tagged), baseline_inputs("greyworld", tagged)
+        ('as-shot WB + colour matrix', 'grey-world WB, identity matrix (ignores metadata)')
+    """
+    if name not in BASELINES:
+        raise ConfigError(f"unknown baseline {name!r} (known: {', '.join(BASELINES)})")
+    if name in METADATA_FREE:
+        return "grey-world WB, identity matrix (ignores metadata)"
+    if name == "libraw":
+        return "the camera raw file (LibRaw: as-shot WB, its matrix)"
+    x = as_linear_mosaic(raw)
+    if x.wb is None:
+        return "grey-world WB, " + ("colour matrix" if x.color_matrix is not None
+                                     else "identity matrix (no metadata)")
+    return "as-shot WB + " + ("colour matrix" if x.color_matrix is not None
+                              else "identity matrix")
 
 
 def run_baseline(name: str, raw: RawImage | LinearMosaic, *, as_uint8: bool = True) -> np.ndarray:

@@ -14,11 +14,12 @@ every command and notebook can run on a set generated here (numpy + OpenCV, no t
 from hdrisp.synth.cache import default_data_dir, ensure_default_dataset
 from hdrisp.synth.dataset import SyntheticPair, generate_dataset, synthesize_pair
 from hdrisp.synth.hdr_look import HDRLook, hdr_look
-from hdrisp.synth.sources import SOURCES, load_sources
+from hdrisp.synth.sources import SOURCES, TEST_SCENES, load_sources, split_sources
 from hdrisp.synth.unprocess import SensorParams, sample_sensor, unprocess
 
 __all__ = [
     "SOURCES",
+    "TEST_SCENES",
     "HDRLook",
     "SensorParams",
     "SyntheticPair",
@@ -28,6 +29,7 @@ __all__ = [
     "hdr_look",
     "load_sources",
     "sample_sensor",
+    "split_sources",
     "synthesize_pair",
     "unprocess",
 ]

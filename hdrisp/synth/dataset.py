@@ -13,6 +13,10 @@ Layout (see ``data/README.md``)::
 Pair ``i`` of a split draws everything from ``numpy.random.default_rng([seed, split, i])``,
 so the files do not depend on the number of workers nor on the order they run in: the
 same arguments rebuild byte-identical files.
+
+The splits are cut from disjoint scenes (:func:`hdrisp.synth.sources.split_sources`): the
+test pairs and the full frames come from the held-out scenes only, and the manifest's
+``splits`` records which photographs each split used (``hdrisp data check`` verifies it).
 """
 
 from __future__ import annotations
@@ -36,7 +40,14 @@ from hdrisp.errors import DatasetError, check_output_dir
 from hdrisp.raw import write_dng
 from hdrisp.raw.normalization import Normalization
 from hdrisp.synth.hdr_look import HDRLook, hdr_look
-from hdrisp.synth.sources import SOURCES, load_sources, random_view
+from hdrisp.synth.sources import (
+    SOURCES,
+    TEST_SCENES,
+    load_sources,
+    random_view,
+    scene_of,
+    split_sources,
+)
 from hdrisp.synth.unprocess import (
     DEFAULT_BLACK_LEVEL,
     WHITE_LEVEL,
@@ -46,7 +57,8 @@ from hdrisp.synth.unprocess import (
 )
 
 GENERATOR = "hdrisp.synth"
-SYNTH_VERSION = 1  # bump whenever the generator's output changes for the same arguments
+SYNTH_VERSION = 2  # bump whenever the generator's output changes for the same arguments
+# 2: the splits are cut from disjoint scenes (TEST_SCENES), two more source photographs
 SPLIT_CODES = {"train": 0, "test": 1, "full_resolution": 2}
 JPEG_QUALITY = 95
 DEFAULT_SET = {"n_train": 600, "n_test": 60, "patch": 448, "seed": 0, "n_full": 2,
@@ -102,13 +114,14 @@ class _Job:
     sources: tuple[str, ...]
 
 
-_SOURCE_CACHE: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+_SOURCE_CACHE: dict[str, np.ndarray] = {}  # name → decoded photograph, per process
 
 
 def _sources(names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    if names not in _SOURCE_CACHE:
-        _SOURCE_CACHE[names] = load_sources(names)
-    return _SOURCE_CACHE[names]
+    missing = tuple(n for n in names if n not in _SOURCE_CACHE)
+    if missing:
+        _SOURCE_CACHE.update(load_sources(missing))
+    return {n: _SOURCE_CACHE[n] for n in names}
 
 
 def _write(path: Path, image: np.ndarray, params: list[int] | None = None) -> None:
@@ -135,7 +148,8 @@ def _run_job(job: _Job) -> dict:
             cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
     record = {"split": job.split, "index": job.index, "raw": raw_rel, "target": gt_rel,
               "size": list(job.size), "rng_seed": [job.seed, SPLIT_CODES[job.split], job.index],
-              "view": pair.view, "sensor": pair.sensor.to_dict(),
+              "scene": scene_of(pair.view["source"]), "view": pair.view,
+              "sensor": pair.sensor.to_dict(),
               "clipped_fraction": float(np.mean(pair.mosaic >= WHITE_LEVEL))}
     if job.split == "full_resolution":
         dng_rel = f"{folder}/{job.index}.dng"
@@ -146,9 +160,9 @@ def _run_job(job: _Job) -> dict:
     return record
 
 
-def _init_worker(names: tuple[str, ...], images: dict[str, np.ndarray]) -> None:
+def _init_worker(images: dict[str, np.ndarray]) -> None:
     cv2.setNumThreads(1)  # one process per core; no oversubscription
-    _SOURCE_CACHE[names] = images  # decoded once, in the parent
+    _SOURCE_CACHE.update(images)  # decoded once, in the parent
 
 
 def _run_all(jobs: list[_Job], workers: int, progress: bool,
@@ -166,7 +180,7 @@ def _run_all(jobs: list[_Job], workers: int, progress: bool,
             context = mp.get_context("spawn")
         chunk = max(1, len(jobs) // (workers * 8))
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(jobs[0].sources, images)) as pool:
+                                 initargs=(images,)) as pool:
             for record in pool.map(_run_job, jobs, chunksize=chunk):
                 yield record
                 bar.update()
@@ -225,7 +239,9 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
                      seed: int = 0, workers: int = 1, n_full: int = 2,
                      full_size: tuple[int, int] = (896, 1344), *,
                      black_level: float = DEFAULT_BLACK_LEVEL, look: HDRLook | None = None,
-                     sources: tuple[str, ...] | None = None, progress: bool = False) -> Path:
+                     sources: tuple[str, ...] | None = None,
+                     test_scenes: tuple[str, ...] = TEST_SCENES,
+                     progress: bool = False) -> Path:
     """Generate a synthetic paired set in the paper's layout (see the module docstring).
 
     Args:
@@ -239,6 +255,9 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
         black_level: black level in DN added to every raw (default 0, see data/README.md).
         look: parameters of the target operator (default :class:`HDRLook()`).
         sources: names of the source photographs (default: every bundled one available).
+        test_scenes: the scenes held out: their photographs make the test pairs and the full
+            frames (frame i shows the i-th of them, in turn), every other photograph the
+            training pairs. No scene is in both splits.
         progress: show a progress bar.
 
     Returns:
@@ -254,25 +273,40 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
         raise DatasetError(f"black level {black_level} must lie in [0, {WHITE_LEVEL})")
     _check_replaceable(out)  # before anything is loaded, written or deleted
     images = _sources(tuple(sources)) if sources is not None else load_sources()
+    _SOURCE_CACHE.update(images)
     names = tuple(images)
-    _SOURCE_CACHE[names] = images
+    split = split_sources(names, test_scenes)
+    split["full_resolution"] = split["test"]
+    frame_scenes = sorted({scene_of(n) for n in split["test"]})
     look = look or HDRLook()
     created = not out.exists()
     check_output_dir(out)  # an unwritable place fails now, not after the pairs
     try:
         _prepare_out(out)  # from here on ``out`` holds only what this call writes
-        jobs = [_Job(str(out), split, i, size, int(seed), float(black_level), look, names)
-                for split, count, size in (("train", n_train, (patch, patch)),
-                                           ("test", n_test, (patch, patch)),
-                                           ("full_resolution", n_full, tuple(full_size)))
+
+        def job_sources(split_name: str, index: int) -> tuple[str, ...]:
+            if split_name != "full_resolution":
+                return split[split_name]
+            scene = frame_scenes[index % len(frame_scenes)]  # every held-out scene gets frames
+            return tuple(n for n in split["test"] if scene_of(n) == scene)
+
+        jobs = [_Job(str(out), name, i, size, int(seed), float(black_level), look,
+                     job_sources(name, i))
+                for name, count, size in (("train", n_train, (patch, patch)),
+                                          ("test", n_test, (patch, patch)),
+                                          ("full_resolution", n_full, tuple(full_size)))
                 for i in range(count)]
         records = list(_run_all(jobs, workers, progress, images)) if jobs else []
         parameters = dataset_parameters(n_train, n_test, patch, seed, n_full, full_size,
-                                        black_level, look, names)
+                                        black_level, look, names, test_scenes)
+        split_of = {n: k for k in ("train", "test") for n in split[k]}
         _write_manifest(out / "manifest.json", {
             "parameters": parameters,
-            "sources": [{"name": s.name, "package": s.package, "licence": s.licence}
+            "sources": [{"name": s.name, "package": s.package, "licence": s.licence,
+                         "scene": s.scene_name, "split": split_of[s.name]}
                         for s in SOURCES if s.name in names],
+            "splits": {k: {"scenes": sorted({scene_of(n) for n in v}), "sources": list(v)}
+                       for k, v in split.items()},
             "software": _software(),
         }, records)
         _dump(out / "dataset.json", {
@@ -308,12 +342,14 @@ def dataset_normalization_entry(black_level: float) -> dict:
 
 def dataset_parameters(n_train: int, n_test: int, patch: int, seed: int, n_full: int,
                        full_size: tuple[int, int], black_level: float, look: HDRLook,
-                       names: tuple[str, ...]) -> dict:
+                       names: tuple[str, ...],
+                       test_scenes: tuple[str, ...] = TEST_SCENES) -> dict:
     """The JSON-friendly parameters that fix a synthetic set (stored in dataset.json)."""
     return {"generator_version": SYNTH_VERSION, "n_train": int(n_train), "n_test": int(n_test),
             "patch": int(patch), "seed": int(seed), "n_full": int(n_full),
             "full_size": [int(v) for v in full_size], "black_level": float(black_level),
-            "white_level": WHITE_LEVEL, "look": look.to_dict(), "sources": list(names)}
+            "white_level": WHITE_LEVEL, "look": look.to_dict(), "sources": list(names),
+            "test_scenes": sorted(test_scenes)}
 
 
 def _software() -> dict:

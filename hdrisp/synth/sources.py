@@ -5,12 +5,23 @@ files that need no download, and matplotlib's sample data), so the set can be bu
 offline. Each is an 8-bit sRGB picture; :func:`random_view` turns one into a randomly
 scaled, rotated, flipped and translated h×w crop with a single ``cv2.warpAffine``.
 Their origins and licences are listed in ``data/README.md`` and in :data:`SOURCES`.
+
+**Scenes and splits.** Photographs of one scene (the two views of the Middlebury stereo
+pair) share a ``scene``; :func:`split_sources` puts every photograph of the held-out
+scenes (:data:`TEST_SCENES`) in the test split and every other one in the training split,
+so no scene is seen in training and scored in testing.
+
+Examples:
+    >>> split = split_sources(["astronaut", "rocket", "motorcycle_left", "motorcycle_right"],
+    ...                       test_scenes=("motorcycle",))
+    >>> split["train"], split["test"]
+    (('astronaut', 'rocket'), ('motorcycle_left', 'motorcycle_right'))
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import cv2
@@ -23,12 +34,19 @@ from hdrisp.errors import DatasetError
 
 @dataclass(frozen=True)
 class SourcePhoto:
-    """A bundled photograph: its name, where it comes from and its licence."""
+    """A bundled photograph: its name, where it comes from, its licence, and its scene
+    (photographs of one scene share it; by default each photograph is its own scene)."""
 
     name: str
     package: str
     licence: str
     load: Callable[[], np.ndarray]
+    scene: str = ""
+
+    @property
+    def scene_name(self) -> str:
+        """The scene this photograph shows (its own name unless it shares one)."""
+        return self.scene or self.name
 
 
 def _skimage(name: str, index: int | None = None) -> Callable[[], np.ndarray]:
@@ -57,15 +75,23 @@ SOURCES: tuple[SourcePhoto, ...] = (
     SourcePhoto("rocket", "scikit-image", "public domain (SpaceX)", _skimage("rocket")),
     SourcePhoto("motorcycle_left", "scikit-image",
                 "Middlebury 2014 stereo data set (Scharstein et al.), as distributed with "
-                "scikit-image", _skimage("stereo_motorcycle", 0)),
+                "scikit-image", _skimage("stereo_motorcycle", 0), scene="motorcycle"),
     SourcePhoto("motorcycle_right", "scikit-image",
                 "Middlebury 2014 stereo data set (Scharstein et al.), as distributed with "
-                "scikit-image", _skimage("stereo_motorcycle", 1)),
+                "scikit-image", _skimage("stereo_motorcycle", 1), scene="motorcycle"),
     SourcePhoto("hubble_deep_field", "scikit-image", "public domain (NASA)",
                 _skimage("hubble_deep_field")),
+    SourcePhoto("immunohistochemistry", "scikit-image",
+                "no known copyright restrictions (Center for Microscopy and Molecular "
+                "Imaging)", _skimage("immunohistochemistry")),
+    SourcePhoto("retina", "scikit-image", "CC0 (Mikael Häggström)", _skimage("retina")),
     SourcePhoto("grace_hopper", "matplotlib", "public domain (U.S. Navy photograph)",
                 _matplotlib("grace_hopper.jpg")),
 )
+
+#: The scenes held out for testing: every photograph of them goes to the test split (patches
+#: and full frames), every other photograph to the training split (see data/README.md).
+TEST_SCENES: tuple[str, ...] = ("chelsea", "rocket")
 
 
 def load_sources(names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
@@ -105,6 +131,36 @@ def load_sources(names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
 def available_sources() -> tuple[str, ...]:
     """Names of the bundled photographs that load on this machine, in :data:`SOURCES` order."""
     return tuple(load_sources())
+
+
+def scene_of(name: str) -> str:
+    """The scene of the photograph ``name`` (DatasetError for an unknown name)."""
+    for source in SOURCES:
+        if source.name == name:
+            return source.scene_name
+    raise DatasetError(f"unknown source photograph {name!r}; known: {[s.name for s in SOURCES]}")
+
+
+def split_sources(names: Iterable[str], test_scenes: Iterable[str] = TEST_SCENES
+                  ) -> dict[str, tuple[str, ...]]:
+    """Split photographs by scene: ``{"train": ..., "test": ...}`` (names in the given order).
+
+    Raises:
+        DatasetError: a test scene no photograph shows, or a split left without photographs.
+    """
+    names, held_out = tuple(names), tuple(test_scenes)
+    scenes = {name: scene_of(name) for name in names}
+    unknown = sorted(set(held_out) - set(scenes.values()))
+    if unknown:
+        raise DatasetError(f"test scene(s) {unknown} are not among the photographs' scenes "
+                           f"{sorted(set(scenes.values()))}")
+    split = {"train": tuple(n for n in names if scenes[n] not in held_out),
+             "test": tuple(n for n in names if scenes[n] in held_out)}
+    for name, members in split.items():
+        if not members:
+            raise DatasetError(f"the {name} split would have no source photograph (test scenes "
+                               f"{list(held_out)} of {sorted(set(scenes.values()))})")
+    return split
 
 
 # --------------------------------------------------------------------------- geometry

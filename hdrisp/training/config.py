@@ -14,6 +14,7 @@ a distributed run).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -95,13 +96,23 @@ class LossConfig:
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    """Adam (the paper's) or AdamW; ``lr`` is the default for every level."""
+    """Adam (the paper's) or AdamW; ``lr`` is the default for every level.
+
+    ``lr_schedule`` shapes the learning rate within each level: ``"constant"`` (the paper's),
+    or ``"cosine"``: a linear warm-up over the first ``warmup`` fraction of the level's steps,
+    then a half cosine from the level's ``lr`` down to ``final_lr`` × it (warm-up then cosine
+    is the "one-cycle" shape). The rate depends only on the step, so a resumed level
+    continues on the same curve (:func:`lr_factor`).
+    """
 
     name: Literal["adam", "adamw"] = "adam"
     lr: float = 5e-5
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
     grad_clip: float | None = None
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    warmup: float = 0.0
+    final_lr: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,9 @@ class TrainConfig:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    smoke: bool = False
+    """A plumbing run (a few steps per level): recorded in the run's ``config.yaml`` so that
+    whatever loads the run (the lessons) can say its network is untrained."""
 
     def __post_init__(self) -> None:
         problem = _first_problem(self)
@@ -214,6 +228,11 @@ def _first_problem(cfg: TrainConfig) -> str | None:
          f"optimizer.weight_decay: must be >= 0, got {cfg.optimizer.weight_decay}"),
         (cfg.optimizer.grad_clip is None or cfg.optimizer.grad_clip > 0,
          f"optimizer.grad_clip: must be > 0, got {cfg.optimizer.grad_clip}"),
+        (0 <= cfg.optimizer.warmup < 1,
+         f"optimizer.warmup: must be in [0, 1), got {cfg.optimizer.warmup}"),
+        (0 <= cfg.optimizer.final_lr <= 1,
+         f"optimizer.final_lr: must be in [0, 1] (a fraction of lr), "
+         f"got {cfg.optimizer.final_lr}"),
         (_valid_device(cfg.runtime.device),
          f"runtime.device: must be auto, cpu, cuda or cuda:N, got {cfg.runtime.device!r}"),
         (cfg.runtime.seed >= 0, f"runtime.seed: must be >= 0, got {cfg.runtime.seed}"),
@@ -360,6 +379,7 @@ RESULT_KEYS: tuple[str, ...] = (
     "data.train_limit",
     "loss.schedule", "loss.perceptual",
     "optimizer.name", "optimizer.betas", "optimizer.weight_decay", "optimizer.grad_clip",
+    "optimizer.lr_schedule", "optimizer.warmup", "optimizer.final_lr",
     "runtime.seed",
 )
 _ROW_KEYS = ("batch", "epochs", "steps", "patch", "weights")
@@ -412,10 +432,31 @@ def with_steps(cfg: TrainConfig, steps: int, *, patch: int | None = None,
     return replace(cfg, **changes)
 
 
+def lr_factor(optimizer: OptimizerConfig, step: int, total_steps: int) -> float:
+    """The learning rate of step ``step`` (0-based) of a level of ``total_steps``, as a
+    fraction of the level's ``lr`` (see :class:`OptimizerConfig`).
+
+    Examples:
+        >>> cosine = OptimizerConfig(lr_schedule="cosine", warmup=0.1, final_lr=0.05)
+        >>> [round(lr_factor(cosine, s, 100), 3) for s in (0, 9, 10, 55, 99)]
+        [0.1, 1.0, 1.0, 0.517, 0.05]
+        >>> lr_factor(OptimizerConfig(), 50, 100)
+        1.0
+    """
+    if optimizer.lr_schedule == "constant" or total_steps <= 1:
+        return 1.0
+    warm = optimizer.warmup * total_steps
+    if step < warm:
+        return (step + 1) / math.ceil(warm)
+    span = max(1.0, total_steps - 1 - math.ceil(warm))
+    t = min(1.0, max(0.0, (step - math.ceil(warm)) / span))
+    return optimizer.final_lr + (1.0 - optimizer.final_lr) * 0.5 * (1.0 + math.cos(math.pi * t))
+
+
 __all__ = [
     "CheckpointConfig", "DataConfig", "HistogramConfig", "LEVELS", "LevelSchedule",
     "LoggingConfig", "LossConfig", "ModelConfig", "OptimizerConfig", "RuntimeConfig",
     "TrainConfig", "ValidationConfig",
     "RESULT_KEYS", "config_from_dict", "config_names", "config_path", "config_to_dict",
-    "load_config", "replace", "result_differences", "with_steps",
+    "load_config", "lr_factor", "replace", "result_differences", "with_steps",
 ]

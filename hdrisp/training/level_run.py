@@ -30,7 +30,7 @@ from hdrisp.config import save_yaml
 from hdrisp.errors import ConfigError, TrainingError
 from hdrisp.models import load_weights
 from hdrisp.models.weights import check_state_dict
-from hdrisp.runtime import Runtime, seed_everything
+from hdrisp.runtime import Runtime, ThreadTuner, seed_everything
 from hdrisp.training import components
 from hdrisp.training.batch import StepContext, StopRequest, train_step, validate
 from hdrisp.training.checkpoint import (
@@ -39,13 +39,20 @@ from hdrisp.training.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
-from hdrisp.training.config import TrainConfig, config_to_dict, replace, result_differences
+from hdrisp.training.config import (
+    TrainConfig,
+    config_to_dict,
+    lr_factor,
+    replace,
+    result_differences,
+)
 from hdrisp.training.distributed import barrier, broadcast_flag, wrap_model
 from hdrisp.training.logs import TRAIN_CSV, VAL_CSV, CsvLog, TensorBoard, plot_loss_curves
 
 Callback = Callable[[str, dict], None]
 """``callback(event, info)``: events ``"step"`` (level, epoch, step, terms, images_per_s),
-``"validation"`` (level, epoch, step, metrics) and ``"level_end"`` (level, last, best)."""
+``"validation"`` (level, epoch, step, metrics) and ``"level_end"`` (level, last, best, and
+threads: what the CPU thread measurements chose, or None)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,8 @@ class LevelRun:
                                  betas=cfg.optimizer.betas,
                                  weight_decay=cfg.optimizer.weight_decay)
         self.scaler = rt.grad_scaler()
+        self.tuner = None if rt.distributed else ThreadTuner.for_runtime(
+            cfg.runtime.threads, rt.device, rt.deterministic)
         train_set = components.build_train_set(cfg, self.level, self.root)
         self.normalization = getattr(train_set.base, "normalization", None)
         self.loader, self.sampler, self.steps_per_epoch = components.train_loader(
@@ -226,6 +235,10 @@ class LevelRun:
             self.sampler.set_start(self.step_in_epoch * local_batch)
             tick = time.perf_counter()
             for raw, target in self.loader:
+                self._set_lr()
+                if self.tuner is not None:
+                    self.tuner.before_step()
+                started = time.perf_counter()
                 terms = train_step(
                     self.model, self.loss_fn, self.optimizer, self.scaler, rt, raw, target,
                     grad_clip=self.config.optimizer.grad_clip,
@@ -234,6 +247,8 @@ class LevelRun:
                         batch_key=f"{self.row_key}.batch", last_step=self.last_saved_step,
                         last_checkpoint=None if self.last_saved_step is None
                         else str(self.last)))
+                if self.tuner is not None:
+                    self.tuner.after_step(time.perf_counter() - started)
                 self.step += 1
                 self.step_in_epoch += 1
                 now = time.perf_counter()
@@ -263,6 +278,13 @@ class LevelRun:
                 if epoch_done or level_done:
                     break
         self._finish()
+
+    def _set_lr(self) -> None:
+        """The learning rate of the coming step on the level's schedule (resumes exactly)."""
+        rate = self.config.lr(self.level) * lr_factor(self.config.optimizer, self.step,
+                                                      self.total_steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate
 
     # ----------------------------------------------------------------- bookkeeping
     def _log_step(self, terms: dict[str, float], images_per_s: float, rate: float) -> None:
@@ -315,8 +337,12 @@ class LevelRun:
         if self.rt.is_main:
             if self.config.logging.curves:
                 plot_loss_curves(self.dir, self.level)
+            threads = self.tuner.summary() if self.tuner is not None else None
+            if threads is not None and self.config.logging.progress:
+                self.bar.write(f"level {self.level}: CPU threads measured: {threads}")
             self._emit("level_end", {"level": self.level, "last": self.last,
-                                     "best": self.best_path if self.best_path.is_file() else None})
+                                     "best": self.best_path if self.best_path.is_file() else None,
+                                     "threads": threads})
         barrier(self.rt)
 
     def _emit(self, event: str, info: dict) -> None:

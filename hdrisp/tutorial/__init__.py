@@ -7,6 +7,9 @@
 - :mod:`hdrisp.tutorial.editions` — student editions, the solution cells stubbed
   (``make student``).
 - :mod:`hdrisp.tutorial.figures` — the slide figures, drawn from the package (``make figures``).
+- :mod:`hdrisp.tutorial.results` — a trained run against every baseline on held-out patches
+  and frames (``hdrisp demo``, ``benchmarks/bench_tutorial.py``), the committed expected
+  numbers the lessons quote, and the smoke-run banner (re-exported here).
 - :mod:`hdrisp.tutorial.runner` — execute the lessons with papermill (``hdrisp demo``).
 - :mod:`hdrisp.tutorial.widgets` — ipywidgets explorers (needs the ``notebooks`` extra).
 
@@ -26,9 +29,10 @@ from hdrisp.tutorial.helpers import (
     smoke_config,
     synthetic_set,
 )
+from hdrisp.tutorial.results import expected_numbers, run_is_smoke, show_run_banner
 
 __all__ = [
-    "config_file", "ensure_run", "env_flag", "finest_checkpoint", "finished_levels",
-    "level_checkpoints", "pick_device", "run_dir", "sample_raw_file", "smoke_config",
-    "synthetic_set",
+    "config_file", "ensure_run", "env_flag", "expected_numbers", "finest_checkpoint",
+    "finished_levels", "level_checkpoints", "pick_device", "run_dir", "run_is_smoke",
+    "sample_raw_file", "show_run_banner", "smoke_config", "synthetic_set",
 ]

@@ -152,9 +152,11 @@ def finest_checkpoint(run_dir: str | os.PathLike, name: str = "last.pt") -> tupl
 def smoke_config(config, steps: int = 2, batch: int = 2, patch: int = 64):
     """``config`` shrunk to a few steps per level on small patches (smoke runs, CI).
 
-    Every level of ``config`` is kept; validation looks at two 64×64 crops.
+    Every level of ``config`` is kept; validation looks at two 64×64 crops. The result says
+    ``smoke: true``, and so does the ``config.yaml`` of a run trained with it (the lessons
+    show a banner for such a run: :func:`hdrisp.tutorial.results.show_run_banner`).
     """
-    return replace(config,
+    return replace(config, smoke=True,
                    levels=[{"level": row.level, "batch": batch, "steps": steps, "patch": patch}
                            for row in config.levels],
                    validation={"max_images": 2, "crop": patch, "batch": batch, "images": 1},
