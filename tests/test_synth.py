@@ -268,3 +268,37 @@ def test_every_source_photograph_is_listed_with_its_licence_in_data_readme() -> 
                     None)
         assert line is not None, f"{source.name} is not in data/README.md's table"
         assert line.count("|") >= 5 and line.rstrip("| ").strip(), source.name
+
+
+def test_camera_sensor_spans_real_cameras_lights_and_exposures() -> None:
+    """The "cameras" sensor draws many makes, every kind of light, under-exposure and real
+    noise, records each draw, and its white balance follows the light: a tungsten lamp
+    is blue-poor, so the same camera needs more blue gain under it than in daylight."""
+    from hdrisp.synth import cameras
+    from hdrisp.synth.unprocess import sample_sensor
+
+    rng = np.random.default_rng(7)
+    draws = [sample_sensor(rng, model="cameras") for _ in range(400)]
+    makes = {d.camera.split()[0] for d in draws}
+    assert len(makes) >= 10
+    kinds = {d.illuminant.split()[0] for d in draws}
+    assert {"daylight", "tungsten"} <= kinds and kinds & {"FL2", "FL11", "LED-B3", "FL1"}
+    assert min(d.exposure for d in draws) < 0.2 and max(d.exposure for d in draws) > 0.8
+    assert len({d.noise_profile for d in draws}) >= 8
+    json.dumps([d.to_dict() for d in draws])  # every draw goes into the manifest
+    cam = cameras.camera("Canon", "EOS 550D")
+    day = cameras.white_balance_gains(cam.xyz_to_camera, cameras.illuminant_xy(5500, "daylight"))
+    lamp = cameras.white_balance_gains(cam.xyz_to_camera, cameras.illuminant_xy(3000, "planckian"))
+    assert lamp[2] > 1.5 * day[2] and lamp[0] < day[0]
+    for d in draws:  # the recorded gains are the camera's own for the recorded light
+        matrix = next(c for c in cameras.CAMERAS if c.name == d.camera).xyz_to_camera
+        gains = cameras.white_balance_gains(matrix, d.xy)
+        assert np.allclose(gains, d.wb)
+
+
+def test_unknown_sensor_model_is_a_config_error() -> None:
+    from hdrisp.errors import ConfigError
+    from hdrisp.synth.unprocess import sample_sensor
+
+    with pytest.raises(ConfigError, match="unknown sensor model"):
+        sample_sensor(np.random.default_rng(0), model="phone")

@@ -41,7 +41,9 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
+from hdrisp.errors import ConfigError
 from hdrisp.raw.color import srgb_to_linear
+from hdrisp.synth import cameras
 
 HIGHLIGHT_GAIN_RANGE = (1.0, 2.0)
 HIGHLIGHT_KNEE = 0.6
@@ -68,6 +70,9 @@ class SensorParams:
         read_noise: signal-independent noise variance (signal range units squared).
         black_level: black level in DN.
         white_level: white (saturation) level in DN.
+        camera, illuminant, xy, noise_profile: what the ``"cameras"`` sensor drew (the
+            camera's name, the light and its CIE 1931 xy, the noise profile); empty for the
+            narrow sensor.
     """
 
     highlight_gain: float
@@ -78,6 +83,10 @@ class SensorParams:
     read_noise: float
     black_level: float = DEFAULT_BLACK_LEVEL
     white_level: float = WHITE_LEVEL
+    camera: str = ""
+    illuminant: str = ""
+    xy: tuple[float, float] | None = None
+    noise_profile: str = ""
 
     @property
     def color_matrix(self) -> np.ndarray:
@@ -96,9 +105,34 @@ class SensorParams:
         return out
 
 
+SENSOR_MODELS = ("narrow", "cameras")
+"""The synthetic sensors :func:`sample_sensor` draws: ``"narrow"``, one random near-identity
+camera family under a box of white balances (generator version 1, the module doc's ranges);
+``"cameras"``, real cameras' colour matrices under real illuminants with real sensors'
+noise (:func:`sample_camera_sensor`)."""
+
+ILLUMINANT_MIX = (("daylight", 0.55), ("planckian", 0.25), ("fluorescent", 0.20))
+"""How often each kind of light is drawn by the ``"cameras"`` sensor."""
+DAYLIGHT_CCT = (4500.0, 9000.0)      # CIE D series: overcast to shade, K
+PLANCKIAN_CCT = (2600.0, 3800.0)     # tungsten and halogen lamps, K
+FLUORESCENT = ("FL1", "FL2", "FL3", "FL4", "FL7", "FL11", "LED-B3", "LED-B4")
+CAMERA_EXPOSURE_RANGE = (0.15, 0.9)  # log-uniform: down to 2.6 stops under the narrow range
+
+
 def sample_sensor(rng: np.random.Generator, black_level: float = DEFAULT_BLACK_LEVEL,
-                  white_level: float = WHITE_LEVEL) -> SensorParams:
-    """Draw the camera, white balance, exposure and noise of one raw (ranges: module doc)."""
+                  white_level: float = WHITE_LEVEL, model: str = "narrow") -> SensorParams:
+    """Draw the camera, white balance, exposure and noise of one raw.
+
+    Args:
+        rng: the pair's generator (every draw comes from it).
+        black_level, white_level: the raw's levels in DN.
+        model: one of :data:`SENSOR_MODELS` (``"narrow"``: the module doc's ranges;
+            ``"cameras"``: :func:`sample_camera_sensor`).
+    """
+    if model == "cameras":
+        return sample_camera_sensor(rng, black_level, white_level)
+    if model != "narrow":
+        raise ConfigError(f"unknown sensor model {model!r} (one of {', '.join(SENSOR_MODELS)})")
     gain = float(rng.uniform(*HIGHLIGHT_GAIN_RANGE))
     mix = float(rng.uniform(*CCM_MIX_RANGE))
     stochastic = rng.dirichlet(np.ones(3), size=3)
@@ -119,6 +153,66 @@ def sample_sensor(rng: np.random.Generator, black_level: float = DEFAULT_BLACK_L
         read_noise=math.exp(log_read),
         black_level=float(black_level),
         white_level=float(white_level),
+    )
+
+
+def sample_camera_sensor(rng: np.random.Generator, black_level: float = DEFAULT_BLACK_LEVEL,
+                         white_level: float = WHITE_LEVEL) -> SensorParams:
+    """A raw from a real camera under a real light (every draw recorded in the result).
+
+    - **Camera**: one of :data:`hdrisp.synth.cameras.CAMERAS` (78 Adobe D65 matrices, 13
+      makes), uniformly; ``cam_from_srgb`` is its :func:`~hdrisp.synth.cameras.srgb_to_camera`.
+    - **Light** (:data:`ILLUMINANT_MIX`): CIE daylight of ``U(4500, 9000)`` K, a black body
+      of ``U(2600, 3800)`` K (tungsten) or one of :data:`FLUORESCENT` (CIE FL and LED
+      illuminants); the white balance is the camera's own multipliers for that light
+      (:func:`~hdrisp.synth.cameras.white_balance_gains`), so a tungsten scene reads blue-poor
+      in the raw exactly as that camera would record it.
+    - **Exposure**: diffuse white at ``logU(0.15, 0.9)`` of the signal range: correctly
+      exposed to 2.6 stops under.
+    - **Noise**: a real sensor at one ISO (:data:`hdrisp.synth.cameras.NOISE_PROFILES`,
+      darktable's measurements), uniformly among the profiles; the variance is floored at
+      ``(0.5 DN)²`` of a 10-bit raw so that no profile is noiseless.
+    - **Highlights**: as the narrow sensor (``g ~ U(1.0, 2.0)``).
+
+    Examples:
+        >>> s = sample_camera_sensor(np.random.default_rng(0))
+        >>> s.camera in {c.name for c in cameras.CAMERAS} and s.wb[1] == 1.0
+        True
+        >>> np.allclose(np.sum(s.cam_from_srgb, axis=1), 1.0)    # grey stays grey
+        True
+    """
+    gain = float(rng.uniform(*HIGHLIGHT_GAIN_RANGE))
+    cam = cameras.CAMERAS[int(rng.integers(len(cameras.CAMERAS)))]
+    kinds, weights = zip(*ILLUMINANT_MIX, strict=True)
+    kind = str(rng.choice(kinds, p=np.asarray(weights) / sum(weights)))
+    if kind == "daylight":
+        cct = float(rng.uniform(*DAYLIGHT_CCT))
+        xy, light = cameras.illuminant_xy(cct, "daylight"), f"daylight {cct:.0f} K"
+    elif kind == "planckian":
+        cct = float(rng.uniform(*PLANCKIAN_CCT))
+        xy, light = cameras.illuminant_xy(cct, "planckian"), f"tungsten {cct:.0f} K"
+    else:
+        name = str(rng.choice(FLUORESCENT))
+        xy, light = cameras.illuminant_xy(name), name
+    wb = cameras.white_balance_gains(cam.xyz_to_camera, xy)
+    lo, hi = CAMERA_EXPOSURE_RANGE
+    exposure = float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+    profile = cameras.NOISE_PROFILES[int(rng.integers(len(cameras.NOISE_PROFILES)))]
+    floor = (0.5 / (WHITE_LEVEL - DEFAULT_BLACK_LEVEL)) ** 2
+    cam_from_srgb = cameras.srgb_to_camera(cam.xyz_to_camera)
+    return SensorParams(
+        highlight_gain=gain,
+        cam_from_srgb=tuple(tuple(float(v) for v in row) for row in cam_from_srgb),
+        wb=tuple(float(v) for v in wb),
+        exposure=exposure,
+        shot_noise=float(profile.shot),
+        read_noise=float(max(profile.read, floor)),
+        black_level=float(black_level),
+        white_level=float(white_level),
+        camera=cam.name,
+        illuminant=light,
+        xy=(float(xy[0]), float(xy[1])),
+        noise_profile=f"{profile.camera} ISO {profile.iso}",
     )
 
 
