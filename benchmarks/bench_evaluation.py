@@ -1,7 +1,7 @@
 """Time the evaluation's pieces: each metric and each classical baseline, per image.
 
 Two sizes: a training patch (448×448, as ``hdrisp evaluate`` scores on the paper's test
-split) and a full frame (the real Canon DNG of ``../shared/raw``, 1156×1734, when it is
+split) and a full frame (the real Canon DNG shipped with the lessons, 1156×1734, when it is
 there; otherwise a synthetic mosaic of that size). Metrics score a smoothed noisy copy
 against the original; the baselines develop the mosaic. The median of ``--repeat`` runs
 is reported, in milliseconds, with one torch thread. On a shared machine compare rows of
@@ -16,7 +16,6 @@ import argparse
 import statistics
 import time
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,9 +23,9 @@ import torch
 from hdrisp import isp
 from hdrisp.evaluation import metrics
 from hdrisp.raw import bayer
+from hdrisp.tutorial import sample_raw_file
 
-SHARED_DNG = (Path(__file__).resolve().parents[2] / "shared" / "raw"
-              / "canon550d_magiclantern_tinydng_colorchart.dng")
+REAL_DNG = sample_raw_file()
 
 
 def _median_ms(fn, repeat: int) -> float:
@@ -40,10 +39,10 @@ def _median_ms(fn, repeat: int) -> float:
 
 
 def _frame(height: int, width: int, full: bool) -> tuple[isp.LinearMosaic, str]:
-    if full and SHARED_DNG.is_file():
+    if full and REAL_DNG.is_file():
         from hdrisp.raw import read_raw
 
-        return isp.as_linear_mosaic(read_raw(SHARED_DNG)), "real DNG"
+        return isp.as_linear_mosaic(read_raw(REAL_DNG)), "real DNG"
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:height, 0:width]
     rgb = 0.5 + 0.4 * np.stack([np.sin(x / 31), np.cos(y / 17), np.sin((x + y) / 45)], -1)

@@ -18,7 +18,7 @@ Usage::
     python benchmarks/bench_model.py --size 512x768 --repeat 3   # a quick run
     python benchmarks/bench_model.py --variants plain tiled tiled-compile
 
-The frame is the real raw of ``../shared/raw`` when present (mirrored to the size),
+The frame is the real raw shipped with the lessons (mirrored to the size) when present,
 otherwise a smooth synthetic mosaic; the weights follow the reference fill rule
 (``--weights FILE`` for a trained network). PSNR is of each variant's output
 against the plain forward's (it measures tiling and precision, not image quality).
@@ -41,8 +41,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hdrisp.tutorial import sample_raw_file
+
 ROOT = Path(__file__).resolve().parents[1]
-REAL_RAW = ROOT.parent / "shared" / "raw" / "canon550d_magiclantern_tinydng_colorchart.dng"
+REAL_RAW = sample_raw_file()
 
 # name → (tiled, channels_last, precision, compile); the plain forward is the baseline.
 VARIANTS = {

@@ -16,7 +16,7 @@ Usage::
 Models: ``--seeds`` fills the weights by the reference rule with each seed (random
 networks with very low output contrast, a pessimistic case for global statistics);
 ``--weights FILE`` adds a trained network. The frame is the real raw mirrored to
-size when ``../shared/raw`` is present (see bench_model.make_frame).
+size (the real DNG shipped with the lessons; see bench_model.make_frame).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ A folder is a layer; each imports only the layers above it in this list:
 - ``training``   staged level-by-level training: schedule, one level, one batch, checkpoints
 - ``inference``  tiling and full-resolution develop
 - ``evaluation`` metrics (reusing the loss maths), the evaluate report, the comparison figure
+- ``study``      the reproduction study: arms × seeds trained and scored, the colour-constancy
+                 cast set, paired statistics, the claims of REPRODUCTION.md
 - ``tutorial``   the lessons' helpers, exercise checks, student editions, slide figures,
                  notebook runner and widgets
 - ``cli``        the ``hdrisp`` command (thin: parse, call one function, print)

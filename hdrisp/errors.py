@@ -39,6 +39,7 @@ Examples:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 
@@ -120,6 +121,36 @@ def output_error(exc: OSError, path: str | os.PathLike | None = None) -> OutputE
     return OutputError(f"cannot write: {exc.strerror or exc}", where)
 
 
+def check_output_dir(path: str | os.PathLike) -> Path:
+    """Create the output folder ``path`` now, before any long work, so that a mistake fails
+    at once: :class:`OutputError` naming it when a file is in the way, a parent cannot be
+    made, or the folder may not be written into. Returns ``path`` as a Path.
+
+    Examples:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> check_output_dir(folder / "runs" / "a").is_dir()
+        True
+        >>> (folder / "taken").write_text("a file")
+        6
+        >>> check_output_dir(folder / "taken")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        hdrisp.errors.OutputError: .../taken: exists and is not a folder
+        >>> import shutil; shutil.rmtree(folder)
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OutputError("exists and is not a folder", out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, out) from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError("cannot write into this folder (permission denied)", out)
+    return out
+
+
 _RANGE_SLACK = 1e-3  # float error tolerated outside [0, 1] before an input counts as out of range
 
 
@@ -162,5 +193,5 @@ __all__ = [
     "HdrispError",
     "InputShapeError", "MetricNotApplicable", "NotebookError", "OutputError", "RawFormatError",
     "TrainingError", "WeightsUnavailableError", "WidgetValueError", "check_image_batch",
-    "check_same_shape", "output_error",
+    "check_output_dir", "check_same_shape", "output_error",
 ]

@@ -30,5 +30,6 @@ def test_cli_lists_every_command(capsys) -> None:
     except SystemExit as exc:
         assert exc.code == 0
     out = capsys.readouterr().out
-    for command in ("raw", "data", "model", "develop", "train", "evaluate", "compare", "demo"):
+    for command in ("raw", "data", "model", "develop", "train", "evaluate", "compare", "study",
+                    "demo"):
         assert command in out

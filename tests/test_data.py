@@ -23,6 +23,7 @@ from hdrisp.data import (
     target_size_for_level,
 )
 from hdrisp.errors import DatasetError
+from hdrisp.raw import pack
 
 CHANNEL_OF_SITE = np.array([[0, 1], [1, 2]])  # RGGB: colour index at (row % 2, col % 2)
 
@@ -100,24 +101,80 @@ def test_random_augmentations_draw_all_flips_and_stay_phased() -> None:
     assert len(seen) == 8
 
 
+# RGGB photosite kinds at (row % 2, col % 2): R, Gb (green in a red row), Gr (green in a blue
+# row), B; and the kind each packed channel [B, Gb, R, Gr] reads from an unaugmented mosaic
+KIND_OF_SITE = np.array([[0, 1], [2, 3]])
+R, GB, GR, B = range(4)
+PACKED_KINDS = [B, GB, R, GR]
+
+
+def _site_coded(h: int, w: int) -> np.ndarray:
+    """A mosaic whose every sample names its photosite kind and its position in the source:
+    kind·10⁶ + row·10³ + column."""
+    rows, cols = np.mgrid[0:h, 0:w]
+    return KIND_OF_SITE[rows % 2, cols % 2] * 1_000_000 + rows * 1000 + cols
+
+
+def test_every_flip_transpose_and_crop_keeps_positions_and_swaps_greens_only_on_transpose(
+        ) -> None:
+    """Four distinct photosite kinds: each output sample's origin (kind, row, column) is
+    checked against the definition of the crop → flips → transposition, not the code."""
+    mosaic = _site_coded(12, 16)
+    target = np.stack([mosaic, mosaic + 1, mosaic + 2], axis=2)
+    i, j = np.mgrid[0:8, 0:8]
+    checked = 0
+    for flip_h, flip_v, transpose in itertools.product([False, True], repeat=3):
+        for top in range(int(flip_v), 12 - 8 + 1, 2):
+            for left in range(int(flip_h), 16 - 8 + 1, 2):
+                aug = Augmentation(top, left, 8, 8, flip_h, flip_v, transpose)
+                m, t = apply_augmentation(mosaic, target, aug)
+                a, b = (j, i) if transpose else (i, j)  # transposition is applied last
+                source_row = top + (7 - a if flip_v else a)
+                source_col = left + (7 - b if flip_h else b)
+                np.testing.assert_array_equal((m // 1000) % 1000, source_row)
+                np.testing.assert_array_equal(m % 1000, source_col)
+                kind = m // 1_000_000
+                np.testing.assert_array_equal(kind, KIND_OF_SITE[source_row % 2,
+                                                                 source_col % 2])
+                # R and B keep their places; the greens trade photosites iff transposed
+                packed = pack(kind.astype(np.float32))
+                expected = [B, GR, R, GB] if transpose else PACKED_KINDS
+                assert [set(np.unique(c)) for c in packed] == [{k} for k in expected], aug
+                assert aug.greens_swapped == transpose
+                np.testing.assert_array_equal(t, np.stack([m, m + 1, m + 2], axis=2))
+                checked += 1
+    assert checked == 2 * (3 * 5 + 2 * 5 + 3 * 4 + 2 * 4)  # (top, left) pairs per flip set
+    with pytest.raises(DatasetError, match="phase"):
+        apply_augmentation(mosaic, target, Augmentation(0, 0, 8, 8, flip_v=True))
+
+
 def _write_pattern_set(root: Path, side: int = 40) -> None:
-    """A one-pair paper-layout set whose raw is R = 100, G = 500, B = 900 everywhere."""
+    """A one-pair paper-layout set whose raw is R = 100, Gb = 400, Gr = 600, B = 900."""
     for sub in ("train/raw", "train/groundtruth"):
         (root / sub).mkdir(parents=True)
-    mosaic = np.take([100, 500, 900], np.tile(CHANNEL_OF_SITE, (side // 2, side // 2)))
+    mosaic = np.take([100, 400, 600, 900], np.tile(KIND_OF_SITE, (side // 2, side // 2)))
     cv2.imwrite(str(root / "train/raw/0.png"), mosaic.astype(np.uint16))
     cv2.imwrite(str(root / "train/groundtruth/0.jpg"), np.full((side, side, 3), 128, np.uint8))
 
 
 def test_augmented_dataset_keeps_packed_channel_meaning(tmp_path: Path) -> None:
     _write_pattern_set(tmp_path)
-    ds = PairedRawDataset(tmp_path, "train", 0, augment=True, patch=16)
+    kept = torch.tensor([900, 400, 100, 600]).float().view(4, 1, 1) / 1020  # [B, Gb, R, Gr]
+    swapped = kept[[0, 3, 2, 1]]  # transposed: the greens come from the other photosites
+    seen = {"kept": 0, "swapped": 0}
     torch.manual_seed(0)
-    expected = torch.tensor([900, 500, 100, 500]).float().view(4, 1, 1) / 1020
-    for _ in range(30):
+    ds = PairedRawDataset(tmp_path, "train", 0, augment=True, patch=16)
+    for _ in range(40):
         raw, target = ds[0]
         assert raw.shape == (4, 8, 8) and target.shape == (3, 16, 16)
-        torch.testing.assert_close(raw, expected.expand(4, 8, 8))
+        name = "kept" if torch.equal(raw, kept.expand(4, 8, 8)) else "swapped"
+        torch.testing.assert_close(raw, (kept if name == "kept" else swapped).expand(4, 8, 8))
+        seen[name] += 1
+    assert min(seen.values()) >= 8, seen  # transposition is drawn with probability ½
+    photosites = PairedRawDataset(tmp_path, "train", 0, augment=True, patch=16,
+                                  transpose=False)
+    for _ in range(20):
+        torch.testing.assert_close(photosites[0][0], kept.expand(4, 8, 8))
     default = PairedRawDataset(tmp_path, "train", 1, augment=True)[0]
     assert default[0].shape == (4, 16, 16) and default[1].shape == (3, 16, 16)  # 32 of 40
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from hdrisp.cli import main
 from hdrisp.errors import HdrispError
@@ -72,6 +73,79 @@ def test_evaluate_scores_the_baselines_against_the_targets(evaluation, tiny_synt
     row = next(r for r in evaluation.per_image if r["method"] == "classical" and r["index"] == 0)
     # the dataset scales by 1020 and the baseline un-scales to 1023: ≤ 1 LSB differences
     assert row["psnr"] == pytest.approx(expected, abs=0.1)
+
+
+class Oracle(torch.nn.Module):
+    """A "network" whose output is the target of the pair it is given (found by the packed
+    raw's bytes), plus ``shift``."""
+
+    def __init__(self, targets: dict[bytes, torch.Tensor], shift: float) -> None:
+        super().__init__()
+        self.targets, self.shift = targets, shift
+        self.register_buffer("anchor", torch.zeros(1))  # gives the tiling a device
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.targets[x[0].float().numpy().tobytes()] + self.shift).clamp(0, 1)[None]
+
+
+def test_evaluate_gives_a_perfect_model_perfect_scores_and_a_shifted_one_worse(
+        tiny_synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hdrisp.data import PairedRawDataset
+    from hdrisp.evaluation import report as report_module
+
+    test_set = PairedRawDataset(tiny_synthetic, "test", level=0)
+    targets = {test_set[i][0].numpy().tobytes(): test_set[i][1] for i in range(len(test_set))}
+    scores = {}
+    for shift in (0.0, 0.04):
+        net = Oracle(targets, shift)
+        monkeypatch.setattr(report_module, "load_model", lambda *a, _net=net, **k: _net)
+        result = report_module.evaluate(tiny_synthetic, random_weights=True, baselines=(),
+                                        out_dir=tmp_path / f"shift{shift}", progress=False)
+        assert result.n_images == 4
+        scores[shift] = next(iter(result.summary.values()))
+    perfect, shifted = scores[0.0], scores[0.04]
+    assert perfect["psnr"] >= 60.0  # identical 8-bit images: infinite
+    assert perfect["delta_e2000"] == pytest.approx(0.0, abs=1e-6)
+    assert perfect["ssim"] == pytest.approx(1.0, abs=1e-6)
+    assert perfect["hellinger"] == pytest.approx(0.0, abs=1e-3)
+    # strictly worse in every metric, and the PSNR is the one computed here from the files
+    assert shifted["psnr"] < perfect["psnr"] and shifted["ssim"] < perfect["ssim"]
+    assert shifted["delta_e2000"] > 1.0 and shifted["hellinger"] > perfect["hellinger"]
+    import imageio.v3 as iio
+
+    expected = []
+    for i in range(4):
+        target = iio.imread(tiny_synthetic / "test" / "groundtruth" / f"{i}.jpg") / 255.0
+        pred = np.round(np.clip(target + 0.04, 0, 1) * 255) / 255.0
+        expected.append(10 * np.log10(1.0 / np.mean((pred - target) ** 2)))
+    assert shifted["psnr"] == pytest.approx(np.mean(expected), abs=1e-3)
+
+
+def test_evaluate_reads_a_zurich_layout_set(evaluation, tiny_synthetic: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture) -> None:
+    """The test split in Zurich's folders (huawei_raw/, canon/) scores exactly as in the
+    paper's, with --layout zurich and with auto-detection."""
+    import shutil
+
+    from hdrisp.evaluation import evaluate
+
+    root = tmp_path / "zurich"
+    shutil.copytree(tiny_synthetic / "test" / "raw", root / "test" / "huawei_raw")
+    shutil.copytree(tiny_synthetic / "test" / "groundtruth", root / "test" / "canon")
+    paper = {(r["method"], r["index"]): r for r in evaluation.per_image if r["index"] < 2}
+    for layout in ("zurich", "auto"):
+        report = evaluate(root, random_weights=True, out_dir=tmp_path / layout, layout=layout,
+                          baselines=("classical",), limit=2, progress=False)
+        assert report.n_images == 2 and len(report.per_image) == 4
+        for row in report.per_image:
+            expected = paper[row["method"], row["index"]]
+            for name in ("psnr", "ssim", "delta_e2000", "hellinger"):
+                assert row[name] == pytest.approx(expected[name], rel=1e-6), (layout, name)
+    with pytest.raises(HdrispError, match="no raw/ folder: not a paper-layout split"):
+        evaluate(root, random_weights=True, out_dir=tmp_path / "paper", layout="paper")
+    status = main(["evaluate", "--random-weights", "--data", str(root), "--layout", "zurich",
+                   "--limit", "1", "--baselines", "none", "--out", str(tmp_path / "cli")])
+    assert status == 0 and "1 test pairs of zurich" in capsys.readouterr().out
 
 
 def test_evaluate_command_prints_the_table(tiny_synthetic: Path, tmp_path: Path,

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from hdrisp.errors import HdrispError
 from hdrisp.losses import HistogramLoss, hellinger_distance, rgbuv_histogram
 from hdrisp.losses.histogram import _KernelProducts, bin_centres
 from hdrisp.losses.histogram_reference import hellinger_loss_loop, rgbuv_histogram_loop
@@ -216,5 +217,5 @@ def test_exact_form_is_not_finite_where_the_safe_one_is():
 def test_bad_arguments_raise_clear_errors(bad, message):
     kw = dict(img=torch.rand(1, 3, 8, 8))
     kw.update(bad)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(HdrispError, match=message):
         rgbuv_histogram(**kw)

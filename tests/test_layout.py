@@ -16,7 +16,7 @@ from hdrisp.cli import build_parser, main
 PACKAGE = Path(hdrisp.__file__).parent
 ROOT_MODULES = {"__init__", "__main__", "errors", "config", "runtime"}
 LAYERS = {"raw", "isp", "synth", "data", "models", "losses", "training", "inference",
-          "evaluation", "tutorial", "cli"}
+          "evaluation", "study", "tutorial", "cli"}
 
 
 def test_the_root_holds_only_the_cross_cutting_modules_and_one_folder_per_layer():
@@ -79,8 +79,9 @@ def test_only_cli_and_optional_extras_import_inside_functions():
     assert found - allowed - views == set()
 
 
-NETWORK_COMMANDS = [["train"], ["develop"], ["evaluate"], ["compare"]]
-WRITING_COMMANDS = NETWORK_COMMANDS + [["data", "synth"], ["data", "prepare-zurich"], ["demo"]]
+NETWORK_COMMANDS = [["train"], ["develop"], ["evaluate"], ["compare"], ["study"]]
+WRITING_COMMANDS = NETWORK_COMMANDS + [["data", "synth"], ["data", "prepare-zurich"], ["demo"],
+                                       ["study", "report"], ["study", "cast-set"]]
 
 
 def _subparser(path: list[str]):

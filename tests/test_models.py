@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,11 +22,6 @@ from hdrisp.models import (
 
 CL = torch.channels_last
 JSON_KEY = {"rawtonemap": "hdrisp_paper_model", "pynet": "pynet"}
-
-
-@pytest.fixture(scope="module")
-def reference_shapes(shared_dir: Path) -> dict:
-    return json.loads((shared_dir / "reference" / "state_dict_shapes.json").read_text())
 
 
 @pytest.fixture(scope="module")

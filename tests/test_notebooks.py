@@ -20,7 +20,7 @@ nbformat = pytest.importorskip("nbformat")
 jupytext = pytest.importorskip("jupytext")
 
 EXPECTED = ("01_bayer_data_inspection", "02_histogram_loss_derivation", "03_staged_training",
-            "04_qualitative_evaluation")
+            "04_qualitative_evaluation", "05_reproduction_study")
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 PARAMETERS = ("SMOKE", "DATA_DIR", "RUN_DIR", "DEVICE")
 # the kernels run beside another test worker on two cores: one thread each
@@ -31,7 +31,7 @@ def _ids(paths):
     return [p.stem for p in paths]
 
 
-def test_the_four_lessons_are_there():
+def test_the_lessons_are_there():
     assert tuple(p.stem for p in NOTEBOOKS) == EXPECTED
     for path in NOTEBOOKS:
         assert path.with_suffix(".py").is_file(), f"{path.name} has no py:percent twin"
@@ -164,7 +164,15 @@ def test_notebooks_03_then_04_share_the_run(tmp_path, smoke_parameters):
     assert (tmp_path / "run" / "evaluation" / "metrics.md").is_file()
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+# lessons with solution cells: every lesson
+WITH_SOLUTIONS = [p for p in NOTEBOOKS if '"solution"' in p.read_text(encoding="utf-8")]
+
+
+def test_the_course_lessons_have_solutions():
+    assert [p.stem[:2] for p in WITH_SOLUTIONS] == ["01", "02", "03", "04", "05"]
+
+
+@pytest.mark.parametrize("path", WITH_SOLUTIONS, ids=_ids(WITH_SOLUTIONS))
 def test_student_edition_runs_up_to_its_first_exercise(path: Path, tmp_path, smoke_parameters):
     """``make student``'s edition: no error of ours before the first stub, which then says what
     to do (the solution edition, the lesson itself, runs every check in the tests above)."""
@@ -184,6 +192,21 @@ def test_student_edition_runs_up_to_its_first_exercise(path: Path, tmp_path, smo
     assert stubs[0] <= index < (stubs[1] if len(stubs) > 1 else len(executed.cells)), (
         f"the first error is in cell {index}, not at the first exercise (cell {stubs[0]})")
     assert error["ename"] == "NotImplementedError" and STUB_MESSAGE in error["evalue"]
+
+
+def test_notebook_05_runs_the_smoke_study_and_labels_it(tmp_path, smoke_parameters):
+    (run,) = run_notebooks(["05"], tmp_path / "out", parameters=smoke_parameters, env=KERNEL_ENV)
+    notebook = _executed(run)
+    text = _outputs_text(notebook)
+    assert "SMOKE RUN" in text and "tungsten gains by hand" in text
+    assert "mean paired difference by hand" in text
+    study = tmp_path / "run" / "study"
+    assert (study / "results.csv").is_file()
+    assert (study / "cast_set" / "cast_manifest.json").is_file()
+    # exercise 3 added two arms to the same study: only they trained
+    assert (study / "rbf" / "seed0" / "level0" / "last.pt").is_file()
+    assert (study / "sigma_0.1" / "seed1" / "level0" / "last.pt").is_file()
+    _every_check_passed(run, notebook)
 
 
 def test_a_failing_notebook_names_its_cell(tmp_path):
@@ -225,17 +248,36 @@ def test_tutorial_env_flag_and_default_folders(monkeypatch, tmp_path):
 
 
 def test_tutorial_finds_the_finest_finished_level(tmp_path):
+    import torch
+
     from hdrisp import tutorial
     from hdrisp.errors import CheckpointError
+    from hdrisp.training.checkpoint import save_checkpoint
 
     with pytest.raises(CheckpointError, match="train first"):
         tutorial.finest_checkpoint(tmp_path)
-    for level in (4, 3, 2):
-        (tmp_path / f"level{level}").mkdir()
-        (tmp_path / f"level{level}" / "last.pt").write_bytes(b"")
+
+    def write(level: int, finished: bool, name: str = "last.pt") -> None:
+        save_checkpoint(tmp_path / f"level{level}" / name, model=torch.nn.Linear(1, 1),
+                        level=level, epoch=1, step=5, config={}, finished=finished)
+
+    write(4, finished=False)
+    with pytest.raises(CheckpointError, match=r"no finished level here \(level 4 started"):
+        tutorial.finest_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError, match="no finished level"):  # no smoke run over it
+        tutorial.ensure_run(tmp_path, tmp_path / "no-data")
+    write(4, finished=True)
+    write(3, finished=True)
+    write(3, finished=False, name="best.pt")  # a best.pt saved mid-way, of a finished level
+    write(2, finished=False)  # half-trained: never the final one
     (tmp_path / "level1").mkdir()  # started, nothing written yet
     assert sorted(tutorial.level_checkpoints(tmp_path)) == [2, 3, 4]
-    assert tutorial.finest_checkpoint(tmp_path) == (2, tmp_path / "level2" / "last.pt")
+    assert tutorial.finished_levels(tmp_path) == [3, 4]
+    assert tutorial.finest_checkpoint(tmp_path) == (3, tmp_path / "level3" / "last.pt")
+    assert tutorial.finest_checkpoint(tmp_path, "best.pt") == (3, tmp_path / "level3" /
+                                                               "best.pt")
+    assert tutorial.ensure_run(tmp_path, tmp_path / "no-data") == (3, tmp_path / "level3" /
+                                                                   "last.pt")
 
 
 def test_tutorial_smoke_config_keeps_every_level_but_few_steps():
@@ -250,7 +292,8 @@ def test_tutorial_smoke_config_keeps_every_level_but_few_steps():
 
 
 def test_tutorial_device_choice():
-    torch = pytest.importorskip("torch")
+    import torch
+
     from hdrisp import tutorial
 
     assert tutorial.pick_device("cpu") == torch.device("cpu")

@@ -92,7 +92,7 @@ def test_odd_png_raw_cropped_only_when_asked(tmp_path: Path) -> None:
     assert read_raw(path, crop_odd=True).mosaic.shape == (6, 10)
 
 
-# ------------------------------------------------------------------ real files from ../shared
+# ------------------------------------------- real files (tests/data, and extra raws if given)
 
 
 def test_real_dng_has_the_documented_metadata(real_dng: Path) -> None:

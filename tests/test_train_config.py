@@ -10,7 +10,8 @@ import yaml
 from hdrisp.cli import main
 from hdrisp.config import from_dict, to_dict
 from hdrisp.errors import ConfigError
-from hdrisp.training import TrainConfig, load_config, parse_levels, with_steps
+from hdrisp.training import TrainConfig, load_config, parse_levels, replace, with_steps
+from hdrisp.training.components import build_loss
 
 CONFIGS = Path(__file__).resolve().parents[1] / "hdrisp" / "configs"  # shipped in the wheel
 
@@ -74,6 +75,8 @@ def test_round_trip_through_a_plain_dict() -> None:
     (with_change("levels", "weights", {"hist": -1}), "levels[0].weights.hist: must be a number"),
     (with_change("levels", "weights", {"l2": 1}), "levels[0].weights.l2: unknown loss term"),
     (with_change("loss", "perceptual", "vgg16"), "loss.perceptual: must be one of"),
+    (with_change("loss", "histogram", {"kernel": "box"}), "loss.histogram.kernel: must be one"),
+    (with_change("loss", "histogram", {"sigma": 0}), "loss.histogram.sigma: must be > 0"),
     (with_change("runtime", "precision", "fp8"), "runtime.precision: must be one of"),
     (with_change("runtime", "device", "tpu"), "runtime.device"),
     (with_change("optimizer", "lr", "fast"), "optimizer.lr: expected float"),
@@ -94,6 +97,15 @@ def test_bad_config_raises_config_error_naming_key_and_file(tmp_path: Path, data
         load_config(path)
     assert named in info.value.problem
     assert info.value.path == str(path)
+
+
+def test_the_histogram_of_the_colour_term_is_configurable() -> None:
+    cfg = load_config(CONFIGS / "paper.yaml")
+    assert cfg.loss.histogram.kernel == "inverse-quadratic" and cfg.loss.histogram.sigma == 0.02
+    rbf = replace(cfg, loss={"histogram": {"kernel": "rbf", "sigma": 0.05}})
+    hist = build_loss(rbf, 4).hist
+    assert hist.hist_kwargs["kernel"] == "rbf" and hist.hist_kwargs["sigma"] == 0.05
+    assert build_loss(cfg, 4).hist.hist_kwargs["kernel"] == "inverse-quadratic"
 
 
 def test_with_steps_shortens_every_level_for_a_smoke_run() -> None:

@@ -292,6 +292,108 @@ def test_delta_e2000_check():
     _fails("expected", checks.check_delta_e2000, cie76)
 
 
+# --------------------------------------------------------------------------- lesson 05
+
+
+def test_camera_white_check():
+    from hdrisp.raw.color import XYZ_TO_SRGB
+    from hdrisp.study.illuminants import ILLUMINANTS, white_xyz
+
+    def right(name, camera):
+        rgb = camera @ XYZ_TO_SRGB @ white_xyz(ILLUMINANTS[name].xy)
+        return rgb / rgb[1]
+
+    checks.check_camera_white(right)
+    _fails("divide by the green", checks.check_camera_white,
+           lambda n, c: c @ XYZ_TO_SRGB @ white_xyz(ILLUMINANTS[n].xy))
+    _fails("camera matrix is missing", checks.check_camera_white,
+           lambda n, c: right(n, np.eye(3)))
+    _fails("not XYZ", checks.check_camera_white,
+           lambda n, c: (lambda v: v / v[1])(c @ white_xyz(ILLUMINANTS[n].xy)))
+    _fails("return", checks.check_camera_white, lambda n, c: None)
+
+
+def test_chroma_spread_check():
+    from hdrisp.study.scoring import chroma_spread
+
+    checks.check_chroma_spread(chroma_spread)
+
+    def centred(m):
+        return np.asarray(m, float) - np.asarray(m, float).mean(axis=0)
+
+    _fails("no square root", checks.check_chroma_spread,
+           lambda m: (centred(m) ** 2).sum(axis=1).mean())
+    _fails("centroid", checks.check_chroma_spread,
+           lambda m: np.sqrt((np.asarray(m) ** 2).sum(axis=1).mean()))
+    _fails("standard deviations", checks.check_chroma_spread,
+           lambda m: np.asarray(m).std(axis=0).sum())
+    _fails("N − 1", checks.check_chroma_spread,
+           lambda m: np.sqrt((centred(m) ** 2).sum() / (len(m) - 1)))
+
+
+def test_bootstrap_interval_check():
+    def two_level(diffs, rng, n=2000):
+        s, m = diffs.shape
+        means = [diffs[rng.integers(s, size=s)][:, rng.integers(m, size=m)].mean()
+                 for _ in range(n)]
+        return tuple(np.quantile(means, [0.025, 0.975]))
+
+    def images_only(diffs, rng, n=2000):
+        m = diffs.shape[1]
+        means = [diffs[:, rng.integers(m, size=m)].mean() for _ in range(n)]
+        return tuple(np.quantile(means, [0.025, 0.975]))
+
+    def of_the_differences(diffs, rng):
+        return tuple(np.quantile(diffs, [0.025, 0.975]))
+
+    checks.check_bootstrap_interval(two_level)
+    _fails("resample the seeds too", checks.check_bootstrap_interval, images_only)
+    _fails("not of the differences", checks.check_bootstrap_interval, of_the_differences)
+    _fails("does not contain", checks.check_bootstrap_interval, lambda d, rng: (5.0, 6.0))
+
+
+def test_further_arm_and_results_checks():
+    from hdrisp.study import ARMS
+    from hdrisp.study.design import Arm
+
+    rbf = Arm("rbf", "RBF", "?", histogram={"kernel": "rbf"})
+    checks.check_further_arm(rbf, {"kernel": "rbf"})
+    _fails("built-in", checks.check_further_arm,
+           Arm("hist_x0", "x", "?", histogram={"kernel": "rbf"}), {"kernel": "rbf"})
+    _fails("give histogram", checks.check_further_arm, rbf, {"sigma": 0.1})
+    _fails("change only the histogram", checks.check_further_arm,
+           Arm("rbf2", "x", "?", hist_scale=2.0, histogram={"kernel": "rbf"}),
+           {"kernel": "rbf"})
+    _fails("expected an Arm", checks.check_further_arm, ARMS["hist_x0"].name, {})
+    results = [{"kind": "paired", "method": "rbf", "set": s, "metric": "de_target",
+                "verdict": "no clear difference"} for s in ("test", "cast")]
+    checks.check_arm_results(results, ["rbf"])
+    _fails("no paired rows for 'sigma'", checks.check_arm_results, results, ["rbf", "sigma"])
+
+
+def test_seed_width_inside_range_and_worst_illuminant_checks(tmp_path, tiny_synthetic):
+    from hdrisp.study import build_cast_set
+
+    results = [{"kind": "paired", "method": "hist_x0", "set": "test", "metric": "delta_e2000",
+                "ci_low": -0.5, "ci_high": 0.5, "n_seeds": 3}]
+    checks.check_seed_width(results, 0.5, seeds=12)
+    _fails("square root", checks.check_seed_width, results, 0.25, seeds=12)
+    _fails("narrower, not wider", checks.check_seed_width, results, 2.0, seeds=12)
+    cast = build_cast_set(tiny_synthetic, tmp_path / "cast", illuminants=("D65", "A"), scenes=2)
+    shares = {n: float(np.mean([i.wb_in_training_range for i in cast.items
+                                if i.illuminant == n])) for n in cast.illuminants}
+    checks.check_inside_range(cast, shares)
+    _fails("one share per illuminant", checks.check_inside_range, cast, {"D65": 1.0})
+    if shares["D65"] > 0:
+        _fails("not percentages", checks.check_inside_range, cast,
+               {**shares, "D65": 100 * shares["D65"]})
+    rows = [{"kind": "summary", "method": "classical", "set": f"cast:{n}", "metric": "de_target",
+             "mean": v} for n, v in (("D65", 10.0), ("A", 14.0))]
+    checks.check_worst_illuminant(rows, "classical", "A")
+    _fails("smallest", checks.check_worst_illuminant, rows, "classical", "D65")
+    _fails("no per-illuminant rows", checks.check_worst_illuminant, rows, "mertens", "A")
+
+
 # --------------------------------------------------------------------------- slide figures
 
 

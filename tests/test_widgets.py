@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
+from hdrisp import losses, models
 from hdrisp.errors import HdrispError
 from hdrisp.tutorial.widgets import (
     BeforeAfter,
@@ -16,8 +18,6 @@ from hdrisp.tutorial.widgets import (
     WidgetValueError,
     to_display_image,
 )
-
-torch = pytest.importorskip("torch")
 
 
 def _ramp(h: int = 40, w: int = 60) -> np.ndarray:
@@ -165,7 +165,6 @@ def test_pyramid_viewer_keeps_every_level():
 
 
 def test_pyramid_viewer_on_the_real_network():
-    models = pytest.importorskip("hdrisp.models")
     torch.manual_seed(0)
     viewer = PyramidViewer(models.build("rawtonemap", level=2), torch.rand(1, 4, 32, 32))
     assert viewer.levels == [4, 3, 2]
@@ -201,7 +200,6 @@ def _centroid(hist: np.ndarray, centres: np.ndarray) -> tuple[float, float]:
 
 
 def test_histogram_explorer_colour_shift_translates_the_uv_histogram():
-    pytest.importorskip("hdrisp.losses")
     # A Gaussian kernel about one bin wide gives every pixel the same total vote wherever it
     # falls between bin centres, so without intensity weights (which the gains would change
     # unevenly) the histogram's centroid is the pixels' mean (u, v).
@@ -221,7 +219,6 @@ def test_histogram_explorer_colour_shift_translates_the_uv_histogram():
 
 
 def test_histogram_explorer_losses_grow_with_the_shift():
-    pytest.importorskip("hdrisp.losses")
     explorer = HistogramExplorer(_photo(1), size=48)
     zero = explorer.losses()
     assert "hellinger" in zero
@@ -235,7 +232,6 @@ def test_histogram_explorer_losses_grow_with_the_shift():
 
 
 def test_histogram_explorer_settings_reach_rgbuv_histogram():
-    losses = pytest.importorskip("hdrisp.losses")
     image = _photo(2)
     explorer = HistogramExplorer(image, kernel="rbf", sigma=0.1, bins=32, intensity_scale=False,
                                  size=48)
@@ -252,7 +248,6 @@ def test_histogram_explorer_settings_reach_rgbuv_histogram():
 
 
 def test_histogram_explorer_with_a_reference_compares_against_it():
-    pytest.importorskip("hdrisp.losses")
     image = _photo(3)
     same = HistogramExplorer(image, reference=image, size=48)
     other = HistogramExplorer(image, reference=_photo(4), size=48)
@@ -260,7 +255,6 @@ def test_histogram_explorer_with_a_reference_compares_against_it():
 
 
 def test_histogram_explorer_view_controls_drive_the_core():
-    pytest.importorskip("hdrisp.losses")
     explorer = HistogramExplorer(_photo(5), size=32)
     view = explorer.widget()
     figure, table = view.outputs["histograms"], view.outputs["losses"]
@@ -280,7 +274,6 @@ def test_histogram_explorer_view_controls_drive_the_core():
 
 
 def test_histogram_sheet_redraws_only_the_shifted_row():
-    pytest.importorskip("hdrisp.losses")
     from hdrisp.tutorial.widgets.views import histogram_sheet
 
     explorer = HistogramExplorer(_photo(6), size=32)
@@ -329,7 +322,6 @@ def test_training_monitor_joins_the_levels_into_one_curve():
 
 
 def test_training_monitor_previews_each_finished_level(tmp_path):
-    models = pytest.importorskip("hdrisp.models")
     torch.manual_seed(0)
     model = models.build("rawtonemap", level=3)
     path = tmp_path / "weights.pth"

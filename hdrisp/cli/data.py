@@ -60,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     synth.add_argument("--full-size", type=_even, nargs=2, default=(896, 1344),
                        metavar=("H", "W"), help="full frames' size (default: 896 1344)")
     synth.add_argument("--black-level", type=float, default=0.0,
-                       help="black level in DN added to the raws (default: 0)")
+                       help="black level in DN added to the raws (default: 0); dataset.json "
+                       "then states the 'levels' normalisation, which training, evaluate and "
+                       "develop apply")
     synth.add_argument("--default", dest="default_set", choices=("full", "smoke"),
                        help="build (or reuse, if current) the cached default set instead; "
                        "the size options are then ignored")
@@ -116,7 +118,8 @@ def check_command(args: argparse.Namespace) -> int:
     """``hdrisp data check``."""
     from hdrisp.data.check import check_dataset
 
-    report = check_dataset(args.data, args.layout, white_level=args.white_level)
+    report = check_dataset(args.data, args.layout, white_level=args.white_level,
+                           progress=True)
     lines = str(report).splitlines()
     shown = len(lines) - len(report.problems) + (args.max_problems or len(report.problems))
     print("\n".join(lines[:shown]))

@@ -3,14 +3,13 @@
 1. builds the synthetic default set if it is missing (``data/synthetic``);
 2. inspects one of its full-resolution DNG frames (made by unprocessing a photograph
    bundled with scikit-image) and develops a classical preview of it;
-3. runs the four tutorial notebooks (smoke mode unless ``--full``), writing executed
+3. runs the tutorial notebooks (smoke mode unless ``--full``), writing executed
    copies and HTML under ``OUT/notebooks``.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from hdrisp.cli._options import add_out
 
@@ -34,13 +33,13 @@ def demo_command(args: argparse.Namespace) -> int:
     import imageio.v3 as iio
 
     from hdrisp.cli.raw import format_report
+    from hdrisp.errors import check_output_dir
     from hdrisp.raw import read_raw, to_uint8
     from hdrisp.raw.bayer import preview
     from hdrisp.raw.stats import raw_statistics
     from hdrisp.synth import ensure_default_dataset
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(args.out)  # before the synthetic set is built
 
     print("1/3 synthetic default set")
     root = ensure_default_dataset(progress=True)
@@ -67,7 +66,7 @@ def demo_command(args: argparse.Namespace) -> int:
     mode = "full" if args.full else "smoke"
     print(f"3/3 the notebooks ({mode} mode)")
     results = run_notebooks(args.notebooks, out / "notebooks", smoke=not args.full,
-                            progress=False)
+                            progress=True)
     for r in results:
         html = f", {r.html}" if r.html else ""
         print(f"    {r.name}: {r.notebook}{html} ({r.seconds:.0f} s)")

@@ -59,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_inputs(args: argparse.Namespace) -> None:
-    from hdrisp.errors import ConfigError, RawFormatError
+    """Inputs and the output folder, before torch is imported or a file is read."""
+    from hdrisp.errors import ConfigError, RawFormatError, check_output_dir
 
     if args.weights is None and not args.random_weights:
         raise ConfigError(NO_WEIGHTS)
@@ -70,6 +71,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
         if path.stem in seen:
             raise ConfigError(f"would write the same output name as {seen[path.stem]}", path)
         seen[path.stem] = path
+    check_output_dir(args.out)
 
 
 def _develop(args: argparse.Namespace) -> int:

@@ -113,6 +113,6 @@ def compare_command(args: argparse.Namespace) -> int:
     path = compare_files(args.raws, args.out, args.weights, random_weights=args.random_weights,
                          level=args.level, pynet_weights=args.pynet_weights,
                          baselines=args.baselines, max_side=args.max_side or None,
-                         device=args.device, precision=args.precision)
+                         device=args.device, precision=args.precision, progress=True)
     print(f"wrote {path}")
     return 0

@@ -2,6 +2,8 @@
 
 - :mod:`~hdrisp.data.layout`: the paper and Zurich folder layouts, pair listing;
 - :mod:`~hdrisp.data.augment`: crops and flips that keep the Bayer phase;
+- :mod:`~hdrisp.data.normalization`: a data set's normalisation (``dataset.json``) and the
+  rule for a single raw file;
 - :mod:`~hdrisp.data.datasets`: :class:`PairedRawDataset`, :class:`FullResolutionDataset`;
 - :mod:`~hdrisp.data.check`: :func:`check_dataset`;
 - :mod:`~hdrisp.data.zurich`: :func:`prepare_zurich`.

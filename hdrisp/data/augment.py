@@ -1,14 +1,31 @@
-"""Crops and flips of (RGGB mosaic, target) pairs that keep the Bayer phase.
+"""Crops, flips and transposition of (RGGB mosaic, target) pairs that keep the Bayer phase.
 
 A flip of an RGGB mosaic puts a green (or blue) sample in its top-left corner: flipped
 left-right, row 0 reads G R G R. The fix is to shift the crop by one pixel before
 flipping: a crop whose *left* offset is odd, flipped left-right, starts again on a red
 column (its first column is the crop's last, ``left + w − 1``, which is even when ``left``
 is odd and ``w`` even). Likewise a vertical flip needs an odd *top* offset. Without a
-flip the offsets are even. Transposition maps (r, c) → (c, r) and keeps R and B on the
-diagonal, so it is phase-preserving as it is. The target (same H×W as the mosaic) gets
-exactly the same crop and flips, so raw and target stay aligned pixel for pixel and the
-packed channels still mean [B, Gb, R, Gr].
+flip the offsets are even. The target (same H×W as the mosaic) gets exactly the same crop,
+flips and transposition, so raw and target stay aligned pixel for pixel.
+
+What holds after each operation, for the packed channels ``[B, Gb, R, Gr]`` (Gb = the green
+in a red row, Gr = the green in a blue row; :mod:`hdrisp.raw.bayer`):
+
+- crops (even offsets) and flips (odd offsets on the flipped axes) keep both the *positions*
+  and the *photosites*: channel ``Gb`` holds samples of red-row green photosites and ``Gr``
+  of blue-row ones, as in the source mosaic.
+- transposition, (r, c) → (c, r), keeps R and B on their diagonal, so the positions are
+  right (each channel still sits where the network expects it), but the two greens trade
+  photosites: the green now right of R (``Gb``'s place) was below R, a blue-row green, in
+  the source. Packed ``[B, Gb, R, Gr]`` = ``[20, 1, 10, 2]`` becomes ``[20, 2, 10, 1]``.
+  A real sensor whose two greens differ (green imbalance, crosstalk) therefore shows that
+  difference in one channel for untransposed samples and in the other for transposed
+  ones; the network learns to ignore it instead of correcting it. No transformation of the
+  square's symmetry group can keep both R/B positions and green photosites when it
+  exchanges rows and columns, so the choice here is to keep the positions;
+  ``transpose=False`` (``data.transpose: false`` in a training config) keeps the photosites
+  too, for sensors whose green imbalance the network should learn.
+  :attr:`Augmentation.greens_swapped` tells which samples were transposed.
 """
 
 from __future__ import annotations
@@ -32,6 +49,12 @@ class Augmentation:
     flip_v: bool = False  # up-down
     transpose: bool = False
 
+    @property
+    def greens_swapped(self) -> bool:
+        """True when the packed ``Gb``/``Gr`` channels hold the other green photosites
+        (exactly when the crop is transposed; see the module docstring)."""
+        return self.transpose
+
 
 def default_patch(side: int, multiple: int = 16) -> int:
     """The largest multiple of ``multiple`` that leaves the one-pixel room a flip needs."""
@@ -54,7 +77,8 @@ def sample_augmentation(rng: np.random.Generator, shape: tuple[int, int],
     """Draw a random phase-preserving crop of ``patch`` = (h, w) from an H×W mosaic.
 
     Each flip is drawn with probability ½ (and only where the crop leaves the one pixel of
-    room it needs); transposition with probability ½ for square crops.
+    room it needs); transposition with probability ½ for square crops when ``transpose``
+    (it swaps the green photosites between the packed Gb and Gr channels: module docstring).
 
     Raises:
         DatasetError: odd sizes, or a patch larger than the mosaic.

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from tqdm.auto import tqdm
 
 from hdrisp.data.layout import RAW_SUFFIXES, Layout, get_layout, list_pairs, visible_files
 from hdrisp.errors import DatasetError, HdrispError
@@ -155,8 +157,15 @@ def _inspect_target(path: Path) -> tuple[tuple | None, list[Problem]]:
     return (size[1], size[0]), problems
 
 
+def _counted(results: Iterable, bar: tqdm) -> Iterator:
+    """Pass ``results`` through, one step of ``bar`` each."""
+    for result in results:
+        bar.update(1)
+        yield result
+
+
 def _check_pairs(root: Path, split: str, layout: Layout, white_level: float,
-                 pool: ThreadPoolExecutor) -> tuple[SplitSummary, list[Problem]]:
+                 pool: ThreadPoolExecutor, bar: tqdm) -> tuple[SplitSummary, list[Problem]]:
     summary = SplitSummary(split)
     try:
         listing = list_pairs(root, split, layout)
@@ -169,8 +178,10 @@ def _check_pairs(root: Path, split: str, layout: Layout, white_level: float,
                  for p in listing.missing_raw]
     problems += [Problem(str(p), UNEXPECTED, "not a file type that belongs in this folder")
                  for p in listing.unexpected]
-    raws = list(pool.map(lambda pair: _inspect_png_raw(pair[0], white_level), listing.pairs))
-    targets = list(pool.map(lambda pair: _inspect_target(pair[1]), listing.pairs))
+    bar.total += 2 * len(listing.pairs)
+    raws = list(_counted(pool.map(lambda pair: _inspect_png_raw(pair[0], white_level),
+                                  listing.pairs), bar))
+    targets = list(_counted(pool.map(lambda pair: _inspect_target(pair[1]), listing.pairs), bar))
     shapes = Counter(r[0] for r in raws if r[0] is not None)
     common = shapes.most_common(1)[0][0] if shapes else None
     for (raw_path, target_path), (shape, _, raw_problems), (t_shape, t_problems) in zip(
@@ -196,7 +207,7 @@ def _check_pairs(root: Path, split: str, layout: Layout, white_level: float,
 
 
 def _check_full(folder: Path, layout: Layout, white_level: float,
-                pool: ThreadPoolExecutor) -> tuple[SplitSummary, list[Problem]]:
+                pool: ThreadPoolExecutor, bar: tqdm) -> tuple[SplitSummary, list[Problem]]:
     summary = SplitSummary(f"test/{layout.full_dir}")
     frames = [p for p in visible_files(folder) if p.suffix.lower() in RAW_SUFFIXES]
     problems = [Problem(str(p), UNEXPECTED, "not a raw file type")
@@ -207,7 +218,8 @@ def _check_full(folder: Path, layout: Layout, white_level: float,
             return _inspect_png_raw(p, white_level)
         return _inspect_camera_raw(p)
 
-    results = list(pool.map(inspect, frames))
+    bar.total += len(frames)
+    results = list(_counted(pool.map(inspect, frames), bar))
     target_dir = folder / layout.full_target_dir if layout.full_target_dir else None
     sizes = set()
     for path, (shape, _, frame_problems) in zip(frames, results, strict=True):
@@ -231,7 +243,7 @@ def _check_full(folder: Path, layout: Layout, white_level: float,
 
 def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
                   splits: tuple[str, ...] = ("train", "test"), white_level: float = 1023,
-                  workers: int = 4) -> DatasetReport:
+                  workers: int = 4, progress: bool = False) -> DatasetReport:
     """Check every pair of a paper- or Zurich-layout data set (and its full frames).
 
     Args:
@@ -240,6 +252,7 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
         splits: the splits that must be there.
         white_level: largest valid value of the PNG raws (10-bit: 1023).
         workers: reading threads.
+        progress: show a progress bar of the files read.
 
     Returns:
         A :class:`DatasetReport`; ``report.ok`` is False when any problem was found.
@@ -254,14 +267,15 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
         raise DatasetError("no such data set folder", root)
     lay = get_layout(layout, root)
     report = DatasetReport(str(root), lay.name, float(white_level))
-    with ThreadPoolExecutor(max(1, workers)) as pool:
+    with ThreadPoolExecutor(max(1, workers)) as pool, \
+            tqdm(total=0, desc=f"checking {root.name}", unit="file", disable=not progress) as bar:
         for split in splits:
-            summary, problems = _check_pairs(root, split, lay, white_level, pool)
+            summary, problems = _check_pairs(root, split, lay, white_level, pool, bar)
             report.splits.append(summary)
             report.problems += problems
         full = root / "test" / lay.full_dir
         if full.is_dir():
-            summary, problems = _check_full(full, lay, white_level, pool)
+            summary, problems = _check_full(full, lay, white_level, pool, bar)
             report.splits.append(summary)
             report.problems += problems
     return report

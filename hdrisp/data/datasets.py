@@ -1,9 +1,10 @@
 """Torch datasets over paired raw/target folders and over full-resolution frames.
 
-Conventions (``TRAINING.md``): the raw input is the packed RGGB mosaic, 4×h×w with
-channels [B, Gb, R, Gr], divided by 1020 by default (the authors' 10-bit scaling, no black
-subtraction; ``normalization="levels"`` subtracts the black level and divides by
-white − black instead). The target is the 8-bit RGB picture divided by 255 and, for
+The authors' conventions: the raw input is the packed RGGB mosaic, 4×h×w with
+channels [B, Gb, R, Gr], normalised as the data set's ``dataset.json`` states
+(:mod:`hdrisp.data.normalization`): the authors' ÷1020 (``legacy``, no black subtraction;
+the default of sets without one) or ``levels`` (black subtracted, divided by
+white − black). The target is the 8-bit RGB picture divided by 255 and, for
 pyramid level L, resized with PIL's bicubic filter to side × scale / 2 with
 scale = 1 / 2^(L − 1): 448 → 448, 224, 112, 56, 28 for L = 0 … 4.
 """
@@ -26,12 +27,12 @@ from hdrisp.data.augment import (
     sample_augmentation,
 )
 from hdrisp.data.layout import RAW_SUFFIXES, get_layout, list_pairs, sort_key
+from hdrisp.data.normalization import file_normalization, resolve_normalization
 from hdrisp.errors import DatasetError, HdrispError
 from hdrisp.models.pyramid import level_size
-from hdrisp.raw import RawImage, read_raw
-from hdrisp.raw.bayer import normalize_legacy, pack, rggb_offset
-
-NORMALIZATIONS = ("legacy", "levels")
+from hdrisp.raw import RawImage
+from hdrisp.raw.bayer import pack, rggb_offset
+from hdrisp.raw.normalization import Normalization
 
 
 def target_size_for_level(side: int, level: int) -> int:
@@ -50,10 +51,15 @@ def read_target(path: str | os.PathLike) -> np.ndarray:
         raise DatasetError(f"unreadable target picture ({exc})", path) from None
 
 
-def read_mosaic(path: str | os.PathLike, **overrides) -> RawImage:
-    """Read a raw file (PNG raw or camera raw) as a RawImage; DatasetError naming the file."""
+def read_mosaic(path: str | os.PathLike, normalization: Normalization | None = None, *,
+                crop_odd: bool = False) -> RawImage:
+    """Read a raw file (PNG raw or camera raw) as a RawImage; DatasetError naming the file.
+
+    A PNG raw gets the levels of ``normalization`` (default: black 0, white 1023); a camera
+    raw keeps its own.
+    """
     try:
-        return read_raw(path, **overrides)
+        return (normalization or Normalization()).read(path, crop_odd=crop_odd)
     except HdrispError as exc:
         raise DatasetError(exc.problem, path) from None
 
@@ -68,15 +74,6 @@ def resize_target(target: np.ndarray, level: int) -> np.ndarray:
     return np.asarray(image, dtype=np.float32).transpose(2, 0, 1) / np.float32(255.0)
 
 
-def normalize_mosaic(raw: RawImage, normalization: str) -> np.ndarray:
-    """float32 H×W mosaic: ``legacy`` divides by 1020; ``levels`` uses black/white levels."""
-    if normalization == "legacy":
-        return normalize_legacy(raw.mosaic)
-    if normalization == "levels":
-        return raw.normalized()
-    raise DatasetError(f"unknown normalization {normalization!r}; expected {NORMALIZATIONS}")
-
-
 class PairedRawDataset(Dataset):
     """(packed raw, target) pairs of one split of a paper- or Zurich-layout data set.
 
@@ -88,11 +85,17 @@ class PairedRawDataset(Dataset):
         augment: random phase-preserving crops, flips and transposition (see
             :mod:`hdrisp.data.augment`); the random numbers come from torch's generator,
             so ``torch.manual_seed`` and DataLoader worker seeding make them reproducible.
+        transpose: let ``augment`` transpose square crops (which swaps the two green
+            photosites between the packed Gb and Gr channels; :mod:`hdrisp.data.augment`).
         patch: side of the (square) crop in mosaic pixels, even. Default: no crop without
             ``augment``; with it, the largest multiple of 16 below side − 1 (432 for 448),
             since a flip needs one pixel of room to keep the Bayer phase.
-        normalization: ``"legacy"`` (÷1020, the authors') or ``"levels"``.
-        black_level, white_level: used by ``"levels"`` (PNG raws carry none: 0 and 1023).
+        normalization: ``"auto"`` (default): what the set's ``dataset.json`` states, else
+            ``"legacy"`` (÷1020, the authors'); ``"legacy"`` or ``"levels"`` override its mode.
+            The resolved :class:`~hdrisp.raw.normalization.Normalization` is
+            :attr:`normalization`.
+        black_level, white_level: the PNG raws' levels in DN (PNG raws carry none), overriding
+            the set's (default: the set's, else 0 and 1023).
         on_error: ``"raise"`` (default): a missing or unreadable file raises DatasetError
             naming it. ``"skip"``: unpaired files are left out at construction and a pair
             that fails to load is replaced by the next one; both are counted in
@@ -114,20 +117,20 @@ class PairedRawDataset(Dataset):
 
     def __init__(self, root: str | os.PathLike, split: str = "train", level: int = 0,
                  layout: str = "paper", augment: bool = False, *, patch: int | None = None,
-                 normalization: str = "legacy", black_level: float = 0.0,
-                 white_level: float = 1023.0, on_error: str = "raise",
-                 limit: int | None = None) -> None:
+                 transpose: bool = True, normalization: str = "auto",
+                 black_level: float | None = None, white_level: float | None = None,
+                 on_error: str = "raise", limit: int | None = None) -> None:
         if on_error not in ("raise", "skip"):
             raise DatasetError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-        if normalization not in NORMALIZATIONS:
-            raise DatasetError(f"unknown normalization {normalization!r}; "
-                               f"expected {NORMALIZATIONS}")
         target_size_for_level(2, level)  # validates the level
         self.root, self.split, self.level = Path(root), split, level
         self.layout = get_layout(layout, root)
-        self.augment, self.patch = augment, patch
-        self.normalization = normalization
-        self._levels = {"black_level": black_level, "white_level": white_level}
+        self.augment, self.patch, self.transpose = augment, patch, transpose
+        try:
+            self.normalization = resolve_normalization(root, normalization, black_level,
+                                                       white_level)
+        except HdrispError as exc:
+            raise DatasetError(exc.problem, exc.path or root) from None
         self.on_error = on_error
         self.skipped: list[tuple[str, str]] = []
         listing = list_pairs(self.root, split, self.layout)
@@ -148,7 +151,7 @@ class PairedRawDataset(Dataset):
     def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Pair ``index`` before cropping: float32 H×W normalised mosaic, uint8 H×W×3 target."""
         raw_path, target_path = self.pairs[index]
-        raw = read_mosaic(raw_path, **self._levels)
+        raw = read_mosaic(raw_path, self.normalization)
         if raw.cfa != "RGGB":
             raise DatasetError(f"{raw.cfa} mosaic; paired sets hold RGGB data", raw_path)
         target = read_target(target_path)
@@ -156,7 +159,7 @@ class PairedRawDataset(Dataset):
             raise DatasetError(f"target is {target.shape[0]}×{target.shape[1]} (H×W) but its "
                                f"raw {raw_path.name} is {raw.shape[0]}×{raw.shape[1]} "
                                "(they must match)", target_path)
-        return normalize_mosaic(raw, self.normalization), target
+        return self.normalization.apply(raw), target
 
     def _augmentation(self, shape: tuple[int, int]) -> Augmentation | None:
         """The crop/flips for one item: random with ``augment``, else a centred crop or none."""
@@ -164,7 +167,8 @@ class PairedRawDataset(Dataset):
             crop = ((self.patch, self.patch) if self.patch is not None
                     else (default_patch(shape[0]), default_patch(shape[1])))
             seed = int(torch.randint(0, 2**62, ()).item())
-            return sample_augmentation(np.random.default_rng(seed), shape, crop)
+            return sample_augmentation(np.random.default_rng(seed), shape, crop,
+                                       transpose=self.transpose)
         if self.patch is None or (self.patch, self.patch) == shape:
             return None
         if self.patch > min(shape) or self.patch % 2:
@@ -202,8 +206,9 @@ class FullResolutionDataset(Dataset):
         suffixes: which file types count as frames, in order of preference when one frame
             exists in several (the synthetic set writes each as ``.png`` and ``.dng``).
             Default: ``.png`` first, then every camera raw type.
-        normalization: ``"auto"`` (÷1020 for PNG raws, black/white levels for camera raws),
-            ``"legacy"`` or ``"levels"``.
+        normalization: ``"auto"`` (the rule of :func:`hdrisp.data.normalization.file_normalization`:
+            a PNG raw as its set's ``dataset.json`` states, else ÷1020; a camera raw with its
+            own black/white levels), ``"legacy"`` or ``"levels"``.
         multiple: crop the packed frame (top-left, so the phase is kept) to a multiple of this.
 
     Items:
@@ -240,11 +245,12 @@ class FullResolutionDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         path = self.files[index]
-        raw = read_mosaic(path, crop_odd=True)
-        mode = self.normalization
-        if mode == "auto":
-            mode = "legacy" if path.suffix.lower() == ".png" else "levels"
-        packed = pack(normalize_mosaic(raw, mode), raw.cfa)
+        rule = file_normalization(path)
+        if self.normalization != "auto":
+            rule = Normalization(self.normalization, rule.black_level,  # type: ignore[arg-type]
+                                 rule.white_level)
+        raw = read_mosaic(path, rule, crop_odd=True)
+        packed = pack(rule.apply(raw), raw.cfa)
         h = packed.shape[1] // self.multiple * self.multiple
         w = packed.shape[2] // self.multiple * self.multiple
         if h == 0 or w == 0:

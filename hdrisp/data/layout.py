@@ -1,6 +1,6 @@
 """Where the files of a paired data set live, and how a pair's two files are found.
 
-Two layouts (``TRAINING.md``; each described in ``data/README.md``):
+Two layouts (each described in ``data/README.md``):
 
 - ``"paper"``: ``{split}/raw/{i}.png`` with ``{split}/groundtruth/{i}.jpg``, and full frames
   in ``test/full_resolution/`` (targets, when there are any, in its ``groundtruth/``);

@@ -20,13 +20,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from tqdm.auto import tqdm
 
 from hdrisp import isp
+from hdrisp.data.normalization import file_normalization
 from hdrisp.errors import ConfigError, InputShapeError, OutputError, output_error
 from hdrisp.evaluation.report import develop_methods, load_model, model_label
-from hdrisp.raw import read_raw
+from hdrisp.raw import pack
 from hdrisp.runtime import Runtime
 
 Crop = tuple[int, int, int, int]  # (top, left, height, width) in pixels
@@ -174,6 +177,9 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> Path:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise output_error(exc, out) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return out
 
 
@@ -190,6 +196,7 @@ def compare_files(
     seed: int = 0,
     device: str = "cpu",
     precision: str = "fp32",
+    progress: bool = False,
 ) -> Path:
     """Develop raw files with the network and the baselines; save the comparison figure.
 
@@ -203,6 +210,7 @@ def compare_files(
         max_side: bin each mosaic by an integer factor so its longer side is at most this
             (None or 0: full resolution; the network is then tiled).
         device, precision: where and how the networks run (:mod:`hdrisp.runtime`).
+        progress: show a progress bar (one step per file and method).
 
     Returns:
         The path written.
@@ -217,14 +225,20 @@ def compare_files(
             "pynet", level, pynet_weights).to(runtime.device)
     names = tuple(isp.BASELINES) if baselines is None else tuple(baselines)
     scenes, titles = [], []
-    for path in raw_paths:
-        mosaic = isp.to_rggb(isp.as_linear_mosaic(read_raw(path)))
-        if max_side:
-            mosaic = isp.downscale(mosaic, math.ceil(max(mosaic.data.shape) / max_side))
-        images = develop_methods(mosaic, models, names, runtime=runtime)
-        h, w = min(img.shape[:2] for img in images.values())
-        scenes.append({label: _fit(img, h, w) for label, img in images.items()})
-        titles.append(Path(path).name)
+    with tqdm(total=len(raw_paths) * (len(models) + len(names)), desc="compare",
+              unit="image", disable=not progress) as bar:
+        for path in raw_paths:
+            bar.set_postfix_str(Path(path).name)
+            rule = file_normalization(path)  # the rule training and develop follow
+            mosaic = isp.to_rggb(isp.as_linear_mosaic(rule.read(path)))
+            if max_side:
+                mosaic = isp.downscale(mosaic, math.ceil(max(mosaic.data.shape) / max_side))
+            packed = torch.from_numpy(pack(rule.from_unit(mosaic.data), mosaic.cfa))
+            images = develop_methods(mosaic, models, names, packed=packed, runtime=runtime,
+                                     on_method=lambda _: bar.update(1))
+            h, w = min(img.shape[:2] for img in images.values())
+            scenes.append({label: _fit(img, h, w) for label, img in images.items()})
+            titles.append(Path(path).name)
     return save_figure(comparison_figure(scenes, scene_titles=titles), out)
 
 

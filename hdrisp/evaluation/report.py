@@ -9,7 +9,9 @@ comparison figure).
 Every method's result is quantised to 8 bits before it is scored, as a user
 would save it; the targets are 8-bit already. The baselines develop the full
 mosaic and are resized (area interpolation) to the target's size when the model
-is evaluated at a level below full resolution.
+is evaluated at a level below full resolution. The network gets the pairs as the data set's
+``dataset.json`` says to normalise them (:mod:`hdrisp.data.normalization`), and the
+baselines the same mosaic with its black level at 0 and white at 1.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import io
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ from hdrisp.errors import (
     ConfigError,
     DatasetError,
     MetricNotApplicable,
-    OutputError,
+    check_output_dir,
     output_error,
 )
 from hdrisp.evaluation.metrics import FULL_REFERENCE, METRICS, get_metric
@@ -107,6 +109,7 @@ def develop_methods(
     packed: torch.Tensor | None = None,
     skipped: dict[str, str] | None = None,
     runtime: Runtime | None = None,
+    on_method: Callable[[str], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Develop one mosaic with each model and baseline.
 
@@ -118,6 +121,7 @@ def develop_methods(
             the packed ``mosaic``.
         skipped: filled with ``name → reason`` for baselines that cannot run on this input.
         runtime: device and precision of the networks (see :func:`run_model`).
+        on_method: called with each label or name once it is done (or skipped).
 
     Returns:
         label → float32 H×W×3 sRGB in [0, 1] (models at their level's size, baselines at
@@ -129,12 +133,16 @@ def develop_methods(
             packed = torch.from_numpy(pack(mosaic.data, mosaic.cfa))
         for label, model in models.items():
             results[label] = run_model(model, packed, runtime)
+            if on_method is not None:
+                on_method(label)
     for name in baselines:
         try:
             results[name] = isp.run_baseline(name, mosaic, as_uint8=False)
         except BaselineUnavailable as exc:
             if skipped is not None:
                 skipped[name] = exc.problem
+        if on_method is not None:
+            on_method(name)
     return results
 
 
@@ -233,7 +241,7 @@ def evaluate(
         raw, target = dataset[index]
         target_batch = target[None].float()
         height, width = target.shape[-2:]
-        mosaic = isp.from_packed(raw.numpy())
+        mosaic = isp.from_packed(raw.numpy(), dataset.normalization)
         for method in methods:
             if method in skipped:
                 continue
@@ -282,19 +290,6 @@ def evaluate(
 
 
 # --------------------------------------------------------------------------- tables
-
-
-def check_output_dir(out_dir: str | os.PathLike) -> Path:
-    """Create ``out_dir`` (refusing a file in the way or a folder we cannot write into) before
-    any long work starts."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise output_error(exc, out) from None
-    if not os.access(out, os.W_OK):
-        raise OutputError("cannot write into this folder (permission denied)", out)
-    return out
 
 
 _FORMATS = {"psnr": "{:.2f}", "delta_e2000": "{:.2f}", "piqe": "{:.2f}"}

@@ -2,7 +2,9 @@
 
 :class:`Developer` prepares a network once (eval mode, device, channels-last
 memory format, optional ``torch.compile``) and develops packed frames or raw
-files with it: normalise with the file's own black/white levels, pack, run
+files with it: normalise (a camera raw with its own black/white levels, a PNG raw as
+its data set states: :func:`hdrisp.data.normalization.file_normalization`, the rule
+training follows), pack, run
 tile by tile (:func:`hdrisp.inference.tiling.tiled_forward`, re-exported here), clip and
 quantise to 8-bit sRGB PNG/JPEG. :func:`develop_file` is the one-call form.
 
@@ -46,7 +48,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hdrisp.errors import ConfigError, output_error
+from hdrisp.data.normalization import file_normalization
+from hdrisp.errors import ConfigError, check_output_dir, output_error
 from hdrisp.inference.tiling import (
     ALIGN,
     DEFAULT_BLEND,
@@ -56,7 +59,7 @@ from hdrisp.inference.tiling import (
     tile_grid,
     tiled_forward,
 )
-from hdrisp.raw import normalize, pack, read_raw, to_uint8
+from hdrisp.raw import pack, to_uint8
 from hdrisp.runtime import autocast, resolve_device, resolve_precision
 
 __all__ = ["Developer", "develop_file", "tiled_forward", "tile_grid", "write_image",
@@ -163,14 +166,18 @@ class Developer:
                      progress: Callable[[int, int], None] | None = None) -> Path:
         """Read a raw file, develop it, write ``out_dir/<stem>.<fmt>``; return that path.
 
-        The mosaic is normalised with the file's own black and white levels and packed
-        (an odd last row/column is dropped). Raises :class:`~hdrisp.errors.ConfigError`
-        subclasses naming the file for unreadable input.
+        The mosaic is normalised by :func:`hdrisp.data.normalization.file_normalization`'s
+        rule (a camera raw with its own black and white levels; a PNG raw as the
+        ``dataset.json`` of its data set states, else the authors' ÷1020, exactly as training
+        read it) and packed in RGGB phase: an odd last row/column is dropped, and a GRBG,
+        GBRG or BGGR mosaic also loses its first and last column, row, or both. Raises
+        :class:`~hdrisp.errors.ConfigError` subclasses naming the file for unreadable input.
         """
         if fmt not in FORMATS:
             raise ConfigError(f"unknown image format {fmt!r}; expected one of {FORMATS}")
-        raw = read_raw(path, crop_odd=True)
-        packed = pack(normalize(raw.mosaic, raw.black_level, raw.white_level), raw.cfa)
+        rule = file_normalization(path)
+        raw = rule.read(path, crop_odd=True)
+        packed = pack(rule.apply(raw), raw.cfa)
         image = self.develop_packed(packed, progress)
         return write_image(Path(out_dir) / f"{Path(path).stem}.{fmt}", image)
 
@@ -208,8 +215,9 @@ def _compiled(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
 
 
 def write_image(path: Path, image: np.ndarray) -> Path:
-    """Write a uint8 H×W×3 image as PNG or JPEG (quality 95) by the suffix, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a uint8 H×W×3 image as PNG or JPEG (quality 95) by the suffix, atomically: a
+    failure (or Ctrl-C) leaves neither a partial image nor its temporary file."""
+    check_output_dir(path.parent)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     extra = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
     try:
@@ -218,6 +226,9 @@ def write_image(path: Path, image: np.ndarray) -> Path:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise output_error(exc, path) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -228,8 +239,10 @@ def develop_file(path: str | os.PathLike, model: nn.Module, out_dir: str | os.Pa
                  compile: bool | str = False) -> Path:
     """Develop one raw file into an 8-bit sRGB image (see :class:`Developer`).
 
-    Returns the written path ``out_dir/<stem>.png`` (or ``.jpg``); at level 0 the image
-    has the raw mosaic's size (an odd last row/column dropped).
+    Returns the written path ``out_dir/<stem>.png`` (or ``.jpg``). At level 0 an RGGB
+    mosaic's image has its size (an odd last row/column dropped); the other patterns are
+    first cut to RGGB phase, so a 1156×1734 mosaic gives 1156×1732 (GRBG), 1154×1734 (GBRG)
+    or 1154×1732 (BGGR).
     """
     developer = Developer(model, level=level, tile=tile, overlap=overlap, device=device,
                           precision=precision, compile=compile)

@@ -33,7 +33,8 @@ import rawpy
 from hdrisp.errors import BaselineUnavailable, ConfigError, InputShapeError, RawFormatError
 from hdrisp.raw import bayer
 from hdrisp.raw.color import linear_to_srgb
-from hdrisp.raw.io import ZURICH_WHITE_LEVEL, RawImage
+from hdrisp.raw.io import RawImage
+from hdrisp.raw.normalization import Normalization
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,18 +79,21 @@ def as_linear_mosaic(raw: RawImage | LinearMosaic) -> LinearMosaic:
     return LinearMosaic(raw.normalized(), raw.cfa, raw.wb, raw.color_matrix, libraw_file)
 
 
-def from_packed(packed: np.ndarray) -> LinearMosaic:
-    """The model's input back as a mosaic: packed ``[B, Gb, R, Gr]`` / 1020 → RGGB in [0, 1].
+def from_packed(packed: np.ndarray, normalization: Normalization | None = None) -> LinearMosaic:
+    """The model's input back as a mosaic: packed ``[B, Gb, R, Gr]`` → RGGB in [0, 1].
 
     Args:
-        packed: float 4×h×w, a 10-bit RGGB mosaic divided by 1020 (the authors' scaling).
+        packed: float 4×h×w, a network input (an RGGB mosaic, normalised).
+        normalization: how it was normalised (the data set's,
+            ``PairedRawDataset.normalization``); default the authors' ÷1020 of 10-bit data
+            with black 0 and white 1023.
 
     Returns:
-        A 2h×2w RGGB :class:`LinearMosaic` rescaled to white 1023 and clipped, no metadata.
+        A 2h×2w RGGB :class:`LinearMosaic` with black at 0 and white at 1, clipped, no
+        metadata (:meth:`~hdrisp.raw.normalization.Normalization.to_unit`).
     """
     mosaic = bayer.unpack(np.asarray(packed, dtype=np.float32))
-    mosaic = mosaic * np.float32(bayer.LEGACY_SCALE / ZURICH_WHITE_LEVEL)
-    return LinearMosaic(np.clip(mosaic, 0.0, 1.0), "RGGB")
+    return LinearMosaic((normalization or Normalization()).to_unit(mosaic), "RGGB")
 
 
 def crop(x: LinearMosaic, top: int, left: int, height: int, width: int) -> LinearMosaic:

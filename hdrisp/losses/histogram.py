@@ -40,8 +40,10 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
+import torch.distributed as dist
 
-from hdrisp.losses.distances import DISTANCES, hellinger_distance
+from hdrisp.errors import ConfigError, check_image_batch
+from hdrisp.losses.distances import DISTANCES, hellinger_distance, hellinger_over_processes
 
 Kernel = Literal["inverse-quadratic", "rbf", "thresholding"]
 KERNELS: tuple[str, ...] = ("inverse-quadratic", "rbf", "thresholding")
@@ -224,20 +226,13 @@ def image_pixels(img: torch.Tensor, size: int | None) -> torch.Tensor:
 
 def _check(img: torch.Tensor, bins: int, kernel: str, sigma: float,
            bounds: tuple[float, float]) -> None:
-    if not isinstance(img, torch.Tensor):
-        raise TypeError(f"rgbuv_histogram: expected a torch.Tensor, got {type(img).__name__}")
-    if img.ndim != 4 or img.shape[1] != 3:
-        raise ValueError(f"rgbuv_histogram: expected a B×3×H×W RGB batch, got shape "
-                         f"{tuple(img.shape)}")
-    if not img.is_floating_point():
-        raise ValueError(f"rgbuv_histogram: expected a floating-point image in [0, 1], got "
-                         f"{img.dtype}")
+    check_image_batch(img, "rgbuv_histogram: the image", value_range=None)  # clamped below
     if kernel not in KERNELS:
-        raise ValueError(f"rgbuv_histogram: unknown kernel {kernel!r} (one of {KERNELS})")
+        raise ConfigError(f"rgbuv_histogram: unknown kernel {kernel!r} (one of {KERNELS})")
     if bins < 2 or sigma <= 0:
-        raise ValueError(f"rgbuv_histogram: need bins ≥ 2 and sigma > 0, got {bins}, {sigma}")
+        raise ConfigError(f"rgbuv_histogram: need bins ≥ 2 and sigma > 0, got {bins}, {sigma}")
     if not (len(bounds) == 2 and float(bounds[0]) == -float(bounds[1]) and bounds[1] > 0):
-        raise ValueError(f"rgbuv_histogram: bounds must be symmetric, (−b, b) with b > 0 (the "
+        raise ConfigError(f"rgbuv_histogram: bounds must be symmetric, (−b, b) with b > 0 (the "
                          f"fast path flips kernel matrices), got {tuple(bounds)}")
 
 
@@ -307,6 +302,13 @@ class HistogramLoss(torch.nn.Module):
         distance: a key of :data:`hdrisp.losses.distances.DISTANCES`.
         reduction: ``"authors"`` (Hellinger only), ``"mean"`` or ``"sum"`` over the batch.
         safe: Hellinger's safe square roots (finite gradients); ignored by other distances.
+        across_ranks: in a distributed run (``torch.distributed`` initialised, several
+            processes), compose the ``"authors"`` reduction over the global batch of every
+            process (:func:`~hdrisp.losses.distances.hellinger_over_processes`), so the value
+            and the gradient equal one process's with the same global batch. Every process
+            must then call the loss at the same time; it is only applied while gradients are
+            recorded (a ``torch.no_grad`` validation on one process stays local). The mean
+            and sum reductions need nothing: ``DistributedDataParallel`` averages them right.
         The other arguments are those of :func:`rgbuv_histogram`.
     """
 
@@ -314,16 +316,17 @@ class HistogramLoss(torch.nn.Module):
                  kernel: Kernel = "inverse-quadratic", sigma: float = 0.02,
                  intensity_scale: bool = True, bounds: tuple[float, float] = (-3.0, 3.0),
                  eps: float = 1e-6, distance: str = "hellinger", reduction: str = "authors",
-                 safe: bool = True) -> None:
+                 safe: bool = True, across_ranks: bool = False) -> None:
         super().__init__()
         if distance not in DISTANCES:
-            raise ValueError(f"HistogramLoss: unknown distance {distance!r} "
+            raise ConfigError(f"HistogramLoss: unknown distance {distance!r} "
                              f"(one of {sorted(DISTANCES)})")
         if reduction == "authors" and distance != "hellinger":
-            raise ValueError("HistogramLoss: reduction 'authors' exists for Hellinger only")
+            raise ConfigError("HistogramLoss: reduction 'authors' exists for Hellinger only")
         self.hist_kwargs = dict(bins=bins, size=size, kernel=kernel, sigma=sigma,
                                 intensity_scale=intensity_scale, bounds=tuple(bounds), eps=eps)
         self.distance, self.reduction, self.safe = distance, reduction, safe
+        self.across_ranks = across_ranks
 
     def histogram(self, img: torch.Tensor) -> torch.Tensor:
         """B×3×bins×bins RGB-uv histograms with this loss's settings."""
@@ -334,9 +337,17 @@ class HistogramLoss(torch.nn.Module):
             h_target = self.histogram(target.detach())
         h_pred = self.histogram(pred)
         if self.distance == "hellinger":
+            if self.reduction == "authors" and self._over_processes():
+                return hellinger_over_processes(h_pred, h_target, safe=self.safe)
             return hellinger_distance(h_pred, h_target, reduction=self.reduction,
                                       safe=self.safe)
         return DISTANCES[self.distance](h_pred, h_target, reduction=self.reduction)
+
+    def _over_processes(self) -> bool:
+        """Whether this call composes over the processes (see ``across_ranks``)."""
+        if not (self.across_ranks and torch.is_grad_enabled()):
+            return False
+        return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
     def extra_repr(self) -> str:
         return (f"distance={self.distance!r}, reduction={self.reduction!r}, safe={self.safe}, "

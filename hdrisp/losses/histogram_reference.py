@@ -15,6 +15,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from hdrisp.errors import ConfigError
+
 _PARTNERS = {0: (1, 2), 1: (0, 2), 2: (0, 1)}  # (c1, c2) of the projections R, G, B
 
 
@@ -26,7 +28,7 @@ def _kernel(d: torch.Tensor, kernel: str, sigma: float, bins: int,
         return torch.exp(-(d**2) / sigma**2)
     if kernel == "thresholding":
         return (d <= (bounds[1] - bounds[0]) / bins / 2.0).to(d.dtype)
-    raise ValueError(f"unknown kernel {kernel!r}")
+    raise ConfigError(f"unknown kernel {kernel!r}")
 
 
 def rgbuv_histogram_loop(img: torch.Tensor, bins: int = 64, size: int | None = 150,

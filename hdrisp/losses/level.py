@@ -24,7 +24,7 @@ import os
 import torch
 import torch.nn.functional as F
 
-from hdrisp.errors import ConfigError
+from hdrisp.errors import ConfigError, check_image_batch, check_same_shape
 from hdrisp.losses.histogram import HistogramLoss
 from hdrisp.losses.perceptual import build_perceptual
 from hdrisp.losses.ssim import ms_ssim, ssim
@@ -83,6 +83,11 @@ class LevelLoss(torch.nn.Module):
             ``"vgg19"`` (error without weights), ``"off"`` or ``"efficientnet-lite0"``.
         vgg_weights: an explicit VGG-19 weights file.
         histogram: keyword arguments for :class:`~hdrisp.losses.HistogramLoss`.
+        across_ranks: in a distributed run, compose the histogram term over the global batch
+            of every process (:class:`~hdrisp.losses.HistogramLoss`), so that every term and
+            its gradient equal the single-process values for the same global batch (the
+            other terms are means over the images, which ``DistributedDataParallel``'s
+            gradient averaging already gets right). Settable later as an attribute.
 
     Attributes:
         weights: the weights in use (after overrides and a dropped perceptual term).
@@ -101,11 +106,12 @@ class LevelLoss(torch.nn.Module):
     def __init__(self, level: int, schedule: str = "paper",
                  weights: dict[str, float] | None = None, perceptual: str = "auto",
                  vgg_weights: str | os.PathLike | None = None,
-                 histogram: dict | None = None) -> None:
+                 histogram: dict | None = None, across_ranks: bool = False) -> None:
         super().__init__()
         self.level, self.schedule = level, schedule
         self.weights = level_weights(level, schedule, weights)
         self.hist = HistogramLoss(**(histogram or {})) if "hist" in self.weights else None
+        self.across_ranks = across_ranks
         self.vgg = None
         if "vgg" not in self.weights:
             self.perceptual_name = "none"
@@ -117,10 +123,20 @@ class LevelLoss(torch.nn.Module):
             else:
                 self.perceptual_name = self.vgg.name
 
+    @property
+    def across_ranks(self) -> bool:
+        """Whether the histogram term is composed over every process (see the class)."""
+        return self._across_ranks
+
+    @across_ranks.setter
+    def across_ranks(self, value: bool) -> None:
+        self._across_ranks = bool(value)
+        if self.hist is not None:
+            self.hist.across_ranks = self._across_ranks
+
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
-        if pred.shape != target.shape:
-            raise ValueError(f"LevelLoss: prediction {tuple(pred.shape)} and target "
-                             f"{tuple(target.shape)} differ in shape")
+        check_image_batch(pred, "LevelLoss: the prediction", value_range=None)
+        check_same_shape(pred, target, "LevelLoss")
         terms: dict[str, torch.Tensor] = {}
         total = pred.new_zeros(())
         for name, weight in self.weights.items():

@@ -1,7 +1,7 @@
 """SSIM and MS-SSIM as loss terms, computed by torchmetrics.
 
 Both use a Gaussian window of 11 pixels, σ = 1.5, data range 1 (images in [0, 1]) and return
-the batch mean (higher is more similar; the loss term is 1 − value). MS-SSIM uses the authors'
+the batch mean (higher is more similar; the loss term is 1 − value). MS-SSIM uses the standard
 five scales with weights (0.0448, 0.2856, 0.3001, 0.2363, 0.1333).
 
 Small images: five scales need a side of at least :data:`MS_SSIM_MIN_SIDE` (176) pixels. For
@@ -21,6 +21,8 @@ from torchmetrics.functional.image import (
     structural_similarity_index_measure,
 )
 
+from hdrisp.errors import ConfigError, InputShapeError, check_image_batch, check_same_shape
+
 MS_SSIM_WEIGHTS: tuple[float, ...] = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 KERNEL_SIZE = 11
 SIGMA = 1.5
@@ -32,11 +34,11 @@ _warned: set[tuple[int, int]] = set()
 
 
 def _check(x: torch.Tensor, y: torch.Tensor, name: str) -> None:
-    if x.shape != y.shape or x.ndim != 4:
-        raise ValueError(f"{name}: expected two B×C×H×W images of the same shape, got "
-                         f"{tuple(x.shape)} and {tuple(y.shape)}")
+    check_image_batch(x, f"{name}: the prediction", channels=None, value_range=None)
+    check_image_batch(y, f"{name}: the target", channels=None, value_range=None)
+    check_same_shape(x, y, name)
     if min(x.shape[-2:]) < KERNEL_SIZE:
-        raise ValueError(f"{name}: images of {x.shape[-2]}×{x.shape[-1]} are smaller than the "
+        raise InputShapeError(f"{name}: images of {x.shape[-2]}×{x.shape[-1]} are smaller than the "
                          f"{KERNEL_SIZE}-pixel window")
 
 
@@ -61,18 +63,18 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor,
     Args:
         fallback: for images smaller than :data:`MS_SSIM_MIN_SIDE`: ``"fewer-scales"`` uses
             as many scales as fit (weights rescaled to sum to 1, warned once per size);
-            ``"error"`` raises ValueError.
+            ``"error"`` raises InputShapeError.
     """
     _check(x, y, "ms_ssim")
     shape = (int(x.shape[-2]), int(x.shape[-1]))
     if min(shape) >= MS_SSIM_MIN_SIDE:
         return _ms_ssim_with(x, y, MS_SSIM_WEIGHTS)
     if fallback == "error":
-        raise ValueError(f"ms_ssim: five scales need images of at least {MS_SSIM_MIN_SIDE}×"
+        raise InputShapeError(f"ms_ssim: five scales need images of at least {MS_SSIM_MIN_SIDE}×"
                          f"{MS_SSIM_MIN_SIDE}, got {shape[0]}×{shape[1]} (use "
                          f"fallback='fewer-scales' or the SSIM term)")
     if fallback != "fewer-scales":
-        raise ValueError(f"ms_ssim: unknown fallback {fallback!r} (fewer-scales, error)")
+        raise ConfigError(f"ms_ssim: unknown fallback {fallback!r} (fewer-scales, error)")
     scales = _scales_for_shape.get(shape)
     if scales is None:   # the largest number of scales torchmetrics accepts for this size
         probe = torch.rand(1, 1, *shape)

@@ -6,6 +6,8 @@
   bit-exact.
 - :mod:`hdrisp.raw.bayer`   — CFA phases, levels, :func:`pack` / :func:`unpack` to the
   authors' ``[B, Gb, R, Gr]`` planes, demosaicing, a quick preview.
+- :mod:`hdrisp.raw.normalization` — :class:`~hdrisp.raw.normalization.Normalization`, the
+  authors' ÷1020 or black/white levels: how a mosaic becomes the network's input.
 - :mod:`hdrisp.raw.color`   — the sRGB curve, XYZ ↔ linear sRGB, :func:`to_uint8`.
 - :mod:`hdrisp.raw.stats`   — inspection numbers (per-channel statistics, clipping).
 - :mod:`hdrisp.raw.noise`   — noise against signal from one frame (:func:`noise_curve`).

@@ -4,7 +4,7 @@
 call: it returns the folder at once when a complete set with the same parameters is
 there, and (re)builds it otherwise. Building happens in a temporary sibling folder that
 replaces the old one only when complete, under a lock, so an interrupted or concurrent
-build never leaves a half-written set behind.
+build never leaves a half-written set behind (a failed build removes its temporary folder).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from hdrisp.errors import DatasetError
+from hdrisp.errors import DatasetError, check_output_dir
 from hdrisp.synth.dataset import (
     DEFAULT_SET,
     GENERATOR,
@@ -108,6 +108,7 @@ def ensure_default_dataset(root: str | os.PathLike | None = None, smoke: bool = 
     wanted = _wanted(spec)
     if is_current(root, wanted):
         return root
+    check_output_dir(root.parent)  # an unwritable place fails now, not after the build
     with _lock(root.parent / ".locks" / f"{root.name}.lock"):  # a folder: git-ignored
         if is_current(root, wanted):  # built meanwhile by another process
             return root
@@ -118,9 +119,13 @@ def ensure_default_dataset(root: str | os.PathLike | None = None, smoke: bool = 
         if building.exists():
             shutil.rmtree(building)
         n_workers = workers or max(1, min(4, os.cpu_count() or 1))
-        generate_dataset(building, spec["n_train"], spec["n_test"], spec["patch"],
-                         spec["seed"], n_workers, spec["n_full"], tuple(spec["full_size"]),
-                         progress=progress)
+        try:
+            generate_dataset(building, spec["n_train"], spec["n_test"], spec["patch"],
+                             spec["seed"], n_workers, spec["n_full"], tuple(spec["full_size"]),
+                             progress=progress)
+        except BaseException:  # failed or interrupted: leave no half-built folder behind
+            shutil.rmtree(building, ignore_errors=True)
+            raise
         old = root.parent / f".{root.name}.old-{os.getpid()}"
         if root.exists():
             os.replace(root, old)

@@ -2,7 +2,7 @@
 
 Layout (see ``data/README.md``)::
 
-    ROOT/dataset.json                    parameters (written last: marks a complete set)
+    ROOT/dataset.json                    parameters, normalization (written last: complete)
     ROOT/manifest.json                   every sampled parameter of every pair
     ROOT/{train,test}/raw/{i}.png        uint16 RGGB mosaic, 10-bit, patch×patch
     ROOT/{train,test}/groundtruth/{i}.jpg  8-bit sRGB target, patch×patch×3
@@ -17,6 +17,7 @@ same arguments rebuild byte-identical files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -31,8 +32,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hdrisp import __version__
-from hdrisp.errors import DatasetError
+from hdrisp.errors import DatasetError, check_output_dir
 from hdrisp.raw import write_dng
+from hdrisp.raw.normalization import Normalization
 from hdrisp.synth.hdr_look import HDRLook, hdr_look
 from hdrisp.synth.sources import SOURCES, load_sources, random_view
 from hdrisp.synth.unprocess import (
@@ -174,20 +176,25 @@ def _run_all(jobs: list[_Job], workers: int, progress: bool,
 # --------------------------------------------------------------------------- data set
 
 
-def _prepare_out(out: Path) -> None:
-    """Make ``out`` ready: absent, empty, or a previous synthetic set (which is replaced)."""
+def _check_replaceable(out: Path) -> None:
+    """Refuse an ``out`` that is a file or a non-empty folder without a synthetic set."""
     if out.exists() and not out.is_dir():
         raise DatasetError("exists and is not a folder", out)
     if out.is_dir() and any(out.iterdir()):
-        marker = out / "dataset.json"
         try:
-            previous = json.loads(marker.read_text()).get("generator")
+            previous = json.loads((out / "dataset.json").read_text()).get("generator")
         except (OSError, ValueError, AttributeError):
             previous = None
         if previous != GENERATOR:
             raise DatasetError("folder is not empty and holds no synthetic set to replace; "
                                "choose an empty or new folder", out)
-        marker.unlink()
+
+
+def _prepare_out(out: Path) -> None:
+    """Make ``out`` ready: absent, empty, or a previous synthetic set (which is replaced)."""
+    _check_replaceable(out)
+    if out.is_dir() and any(out.iterdir()):
+        (out / "dataset.json").unlink()
         for name in ("train", "test", "manifest.json"):
             target = out / name
             if target.is_dir():
@@ -235,7 +242,8 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
         progress: show a progress bar.
 
     Returns:
-        ``out`` as a Path.
+        ``out`` as a Path. When the call fails or is interrupted, what it wrote is removed
+        again (and ``out`` too if the call created it).
     """
     out = Path(out)
     if patch % 2 or patch < 2 or full_size[0] % 2 or full_size[1] % 2:
@@ -244,33 +252,58 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
         raise DatasetError("counts must be ≥ 0 and workers ≥ 1")
     if not 0 <= black_level < WHITE_LEVEL:
         raise DatasetError(f"black level {black_level} must lie in [0, {WHITE_LEVEL})")
+    _check_replaceable(out)  # before anything is loaded, written or deleted
     images = _sources(tuple(sources)) if sources is not None else load_sources()
     names = tuple(images)
     _SOURCE_CACHE[names] = images
     look = look or HDRLook()
-    _prepare_out(out)
-    jobs = [_Job(str(out), split, i, size, int(seed), float(black_level), look, names)
-            for split, count, size in (("train", n_train, (patch, patch)),
-                                       ("test", n_test, (patch, patch)),
-                                       ("full_resolution", n_full, tuple(full_size)))
-            for i in range(count)]
-    records = list(_run_all(jobs, workers, progress, images)) if jobs else []
-    parameters = dataset_parameters(n_train, n_test, patch, seed, n_full, full_size, black_level,
-                             look, names)
-    _write_manifest(out / "manifest.json", {
-        "parameters": parameters,
-        "sources": [{"name": s.name, "package": s.package, "licence": s.licence}
-                    for s in SOURCES if s.name in names],
-        "software": _software(),
-    }, records)
-    _dump(out / "dataset.json", {
-        "generator": GENERATOR, "layout": "paper", "parameters": parameters,
-        "counts": {"train": n_train, "test": n_test, "full_resolution": n_full},
-        "normalization": "raw PNGs hold digital numbers with black level "
-                         f"{black_level:g} and white level {WHITE_LEVEL}; the authors' "
-                         "convention divides by 1020 without black subtraction",
-    })
+    created = not out.exists()
+    check_output_dir(out)  # an unwritable place fails now, not after the pairs
+    try:
+        _prepare_out(out)  # from here on ``out`` holds only what this call writes
+        jobs = [_Job(str(out), split, i, size, int(seed), float(black_level), look, names)
+                for split, count, size in (("train", n_train, (patch, patch)),
+                                           ("test", n_test, (patch, patch)),
+                                           ("full_resolution", n_full, tuple(full_size)))
+                for i in range(count)]
+        records = list(_run_all(jobs, workers, progress, images)) if jobs else []
+        parameters = dataset_parameters(n_train, n_test, patch, seed, n_full, full_size,
+                                        black_level, look, names)
+        _write_manifest(out / "manifest.json", {
+            "parameters": parameters,
+            "sources": [{"name": s.name, "package": s.package, "licence": s.licence}
+                        for s in SOURCES if s.name in names],
+            "software": _software(),
+        }, records)
+        _dump(out / "dataset.json", {
+            "generator": GENERATOR, "layout": "paper", "parameters": parameters,
+            "counts": {"train": n_train, "test": n_test, "full_resolution": n_full},
+            "normalization": dataset_normalization_entry(black_level),
+        })
+    except BaseException:  # failed or interrupted: no half-written set (it would block a rerun)
+        _remove_partial(out, created)
+        raise
     return out
+
+
+def _remove_partial(out: Path, created: bool) -> None:
+    """Remove what a failed :func:`generate_dataset` wrote into ``out`` (and ``out`` itself
+    when the call created it)."""
+    for name in ("train", "test"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in ("dataset.json", "dataset.json.tmp", "manifest.json", "manifest.tmp"):
+        (out / name).unlink(missing_ok=True)
+    if created:
+        with contextlib.suppress(OSError):
+            out.rmdir()
+
+
+def dataset_normalization_entry(black_level: float) -> dict:
+    """``dataset.json``'s ``normalization``: the authors' ÷1020 (``legacy``) for black level
+    0, where it is right, else ``levels`` with the set's black and white levels (so every
+    reader subtracts the pedestal; :mod:`hdrisp.raw.normalization`)."""
+    mode = "legacy" if black_level == 0 else "levels"
+    return Normalization(mode, float(black_level), float(WHITE_LEVEL)).to_dict()
 
 
 def dataset_parameters(n_train: int, n_test: int, patch: int, seed: int, n_full: int,

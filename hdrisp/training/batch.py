@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from hdrisp.errors import TrainingError
 from hdrisp.evaluation import metrics
@@ -97,14 +98,15 @@ def train_step(model: nn.Module, loss_fn: nn.Module, optimizer: torch.optim.Opti
 @torch.no_grad()
 def validate(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
              loss_fn: nn.Module, runtime: Runtime, *, image_dir: str | os.PathLike | None = None,
-             n_images: int = 0, tag: str = "") -> dict[str, float]:
+             n_images: int = 0, tag: str = "", progress: bool = False) -> dict[str, float]:
     """Evaluate ``model`` on ``(raw B×4×h×w, target B×3×H×W)`` batches.
 
     Returns the image-weighted means of: ``psnr`` (dB), ``ms_ssim`` (only when the images are
     large enough for five scales, else absent), ``hist`` (Hellinger distance of the RGB-uv
     histograms, per image) and every term of ``loss_fn`` prefixed ``loss_`` /  ``loss``.
     The first ``n_images`` predictions are written to ``image_dir`` as
-    ``{tag}_{k}.png`` (prediction | target). The model is put back in training mode.
+    ``{tag}_{k}.png`` (prediction | target). ``progress`` shows a bar over the batches (gone
+    when done). The model is put back in training mode.
     """
     inner = getattr(model, "module", model)
     was_training = inner.training
@@ -118,7 +120,8 @@ def validate(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tenso
         counts[name] = counts.get(name, 0) + n
 
     try:
-        for raw, target in batches:
+        for raw, target in tqdm(batches, desc="validation", unit="batch", leave=False,
+                                dynamic_ncols=True, disable=not progress):
             raw, target = to_runtime(runtime, raw, target)
             with runtime.autocast():
                 pred = inner(raw)

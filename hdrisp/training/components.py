@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from hdrisp.config import to_dict
 from hdrisp.data import PairedRawDataset
 from hdrisp.data.samplers import EpochSampler, PatchPairs, collate_pairs
 from hdrisp.errors import ConfigError
@@ -22,11 +23,12 @@ from hdrisp.training.config import TrainConfig
 
 def resolve_data_root(config: TrainConfig, data_root: str | os.PathLike | None = None) -> Path:
     """``data_root``, else ``config.data.root``, else the synthetic default set (built on first
-    use by :func:`hdrisp.synth.ensure_default_dataset`)."""
+    use by :func:`hdrisp.synth.ensure_default_dataset`, with a progress bar when
+    ``logging.progress``)."""
     root = data_root if data_root is not None else config.data.root
     if root is not None:
         return Path(root)
-    return Path(ensure_default_dataset())
+    return Path(ensure_default_dataset(progress=config.logging.progress))
 
 
 def build_model(config: TrainConfig, level: int) -> nn.Module:
@@ -35,16 +37,19 @@ def build_model(config: TrainConfig, level: int) -> nn.Module:
 
 
 def build_loss(config: TrainConfig, level: int) -> nn.Module:
-    """The level's total loss (``hdrisp.losses.LevelLoss``) with the level's weight overrides."""
+    """The level's total loss (``hdrisp.losses.LevelLoss``) with the level's weight overrides
+    and the configured histogram (``loss.histogram``)."""
     row = config.schedule(level)
     return LevelLoss(level, schedule=config.loss.schedule, weights=row.weights,
-                     perceptual=config.loss.perceptual, vgg_weights=config.loss.vgg_weights)
+                     perceptual=config.loss.perceptual, vgg_weights=config.loss.vgg_weights,
+                     histogram=to_dict(config.loss.histogram))
 
 
 def _paired(root: Path, split: str, level: int, config: TrainConfig, *, augment: bool,
             patch: int | None, limit: int | None):
     cls = _cached_dataset_class() if config.data.cache else PairedRawDataset
     return cls(root, split, level, layout=config.data.layout, augment=augment, patch=patch,
+               transpose=config.data.transpose, normalization=config.data.normalization,
                limit=limit)
 
 

@@ -47,7 +47,12 @@ class DataConfig:
     ``root`` None means the synthetic default set (built on first use). ``train_limit`` uses
     the first N training pairs only. ``cache`` keeps every decoded pair in memory (about
     1.4 MB per 448×448 pair; worth it for short runs that revisit small data sets, with
-    ``workers: 0``).
+    ``workers: 0``). ``normalization``: ``auto`` reads the data set's own from its
+    ``dataset.json`` (the authors' ÷1020 ``legacy`` when it has none); ``legacy`` or
+    ``levels`` override its mode (:mod:`hdrisp.data.normalization`). ``transpose``: let
+    ``augment`` transpose crops, which swaps the two green photosites between the packed
+    Gb and Gr channels (:mod:`hdrisp.data.augment`); false keeps each green channel on its
+    own photosites.
     """
 
     root: str | None = None
@@ -55,21 +60,37 @@ class DataConfig:
     train_split: str = "train"
     val_split: str = "test"
     augment: bool = True
+    transpose: bool = True
+    normalization: Literal["auto", "legacy", "levels"] = "auto"
     workers: int = 0
     train_limit: int | None = None
     cache: bool = False
 
 
 @dataclass(frozen=True)
+class HistogramConfig:
+    """The RGB-uv histogram of the colour term (:class:`hdrisp.losses.HistogramLoss`); the
+    defaults are the paper's. Change them to study the term (e.g. ``kernel: rbf`` or another
+    ``sigma``, as lesson 05's exercises do)."""
+
+    kernel: Literal["inverse-quadratic", "rbf", "thresholding"] = "inverse-quadratic"
+    sigma: float = 0.02
+    bins: int = 64
+    intensity_scale: bool = True
+
+
+@dataclass(frozen=True)
 class LossConfig:
-    """Which column of TRAINING.md's table (``"paper"`` or the authors' ``"code"``), and the
+    """Which loss schedule: the paper's table (``"paper"``) or the authors' code (``"code"``); the
     perceptual term: ``"auto"`` (VGG-19 when its ImageNet weights are on this machine, else
     off), ``"vgg19"`` (error without them), ``"off"``, or the ``"efficientnet-lite0"``
-    substitute. ``vgg_weights`` names a local VGG-19 weights file."""
+    substitute. ``vgg_weights`` names a local VGG-19 weights file; ``histogram`` sets the
+    colour term's histogram."""
 
     schedule: Literal["paper", "code"] = "paper"
     perceptual: Literal["auto", "vgg19", "off", "efficientnet-lite0"] = "auto"
     vgg_weights: str | None = None
+    histogram: HistogramConfig = field(default_factory=HistogramConfig)
 
 
 @dataclass(frozen=True)
@@ -110,11 +131,14 @@ class CheckpointConfig:
 
 @dataclass(frozen=True)
 class LoggingConfig:
-    """Per-step CSV rows every ``every_steps`` steps; TensorBoard ``"auto"`` = when installed."""
+    """Per-step CSV rows every ``every_steps`` steps; TensorBoard ``"auto"`` = when installed;
+    ``progress`` the level's progress bar; ``curves`` draws ``loss_curves.png`` at the end of
+    each level (about a second of CPU: worth turning off only for many very short runs)."""
 
     every_steps: int = 1
     tensorboard: Literal["auto", "on", "off"] = "auto"
     progress: bool = True
+    curves: bool = True
 
 
 @dataclass(frozen=True)
@@ -180,6 +204,10 @@ def _first_problem(cfg: TrainConfig) -> str | None:
         (cfg.data.train_limit is None or cfg.data.train_limit >= 1,
          f"data.train_limit: must be >= 1, got {cfg.data.train_limit}"),
         (cfg.optimizer.lr > 0, f"optimizer.lr: must be > 0, got {cfg.optimizer.lr}"),
+        (cfg.loss.histogram.sigma > 0,
+         f"loss.histogram.sigma: must be > 0, got {cfg.loss.histogram.sigma}"),
+        (cfg.loss.histogram.bins >= 2,
+         f"loss.histogram.bins: must be >= 2, got {cfg.loss.histogram.bins}"),
         (all(0 <= b < 1 for b in cfg.optimizer.betas),
          f"optimizer.betas: each must be in [0, 1), got {list(cfg.optimizer.betas)}"),
         (cfg.optimizer.weight_decay >= 0,
@@ -324,6 +352,51 @@ def replace(cfg: TrainConfig, **changes: object) -> TrainConfig:
     return from_dict(TrainConfig, data)
 
 
+#: Settings outside the level's row that change what a level's training produces (a resumed
+#: level must have the same); the row itself (batch, epochs, steps, lr, patch, weights) always.
+RESULT_KEYS: tuple[str, ...] = (
+    "model.name", "model.instance_norm",
+    "data.layout", "data.train_split", "data.augment", "data.transpose", "data.normalization",
+    "data.train_limit",
+    "loss.schedule", "loss.perceptual",
+    "optimizer.name", "optimizer.betas", "optimizer.weight_decay", "optimizer.grad_clip",
+    "runtime.seed",
+)
+_ROW_KEYS = ("batch", "epochs", "steps", "patch", "weights")
+
+
+def result_differences(saved: dict, config: TrainConfig, level: int
+                       ) -> list[tuple[str, object, object]]:
+    """``(dotted key, saved value, current value)`` for every setting that changes the result
+    of training ``level`` and differs between ``saved`` (a checkpoint's plain config) and
+    ``config``: the level's row (batch, epochs, steps, patch, loss weights), its learning
+    rate (named ``levels[i].lr`` when a row sets it, else ``optimizer.lr``) and
+    :data:`RESULT_KEYS`. Keys are those of ``config`` (``levels[i]`` = its row's index).
+
+    Raises:
+        ConfigError: ``saved`` is not a readable config.
+    """
+    old = from_dict(TrainConfig, saved)
+    row = config.schedule(level)
+    key = f"levels[{config.levels.index(row)}]"
+    old_rows = [r for r in old.levels if r.level == level]
+    if not old_rows:
+        return [(key, None, to_dict(row))]
+    old_row = old_rows[0]
+    found = [(f"{key}.{name}", getattr(old_row, name), getattr(row, name))
+             for name in _ROW_KEYS if getattr(old_row, name) != getattr(row, name)]
+    if old.lr(level) != config.lr(level):
+        lr_key = f"{key}.lr" if row.lr is not None or old_row.lr is not None else "optimizer.lr"
+        found.append((lr_key, old.lr(level), config.lr(level)))
+    now_plain, old_plain = to_dict(config), to_dict(old)
+    for dotted in RESULT_KEYS:
+        section, name = dotted.split(".")
+        was, now = old_plain[section][name], now_plain[section][name]
+        if was != now:
+            found.append((dotted, was, now))
+    return found
+
+
 def with_steps(cfg: TrainConfig, steps: int, *, patch: int | None = None,
                val_images: int | None = None) -> TrainConfig:
     """A copy of ``cfg`` whose every level runs ``steps`` steps (for smoke runs and demos).
@@ -340,8 +413,9 @@ def with_steps(cfg: TrainConfig, steps: int, *, patch: int | None = None,
 
 
 __all__ = [
-    "CheckpointConfig", "DataConfig", "LEVELS", "LevelSchedule", "LoggingConfig", "LossConfig",
-    "ModelConfig", "OptimizerConfig", "RuntimeConfig", "TrainConfig", "ValidationConfig",
-    "config_from_dict", "config_names", "config_path", "config_to_dict", "load_config", "replace",
-    "with_steps",
+    "CheckpointConfig", "DataConfig", "HistogramConfig", "LEVELS", "LevelSchedule",
+    "LoggingConfig", "LossConfig", "ModelConfig", "OptimizerConfig", "RuntimeConfig",
+    "TrainConfig", "ValidationConfig",
+    "RESULT_KEYS", "config_from_dict", "config_names", "config_path", "config_to_dict",
+    "load_config", "replace", "result_differences", "with_steps",
 ]

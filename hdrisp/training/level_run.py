@@ -27,7 +27,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from hdrisp.config import save_yaml
-from hdrisp.errors import TrainingError
+from hdrisp.errors import ConfigError, TrainingError
 from hdrisp.models import load_weights
 from hdrisp.models.weights import check_state_dict
 from hdrisp.runtime import Runtime, seed_everything
@@ -39,7 +39,7 @@ from hdrisp.training.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
-from hdrisp.training.config import TrainConfig, config_to_dict, replace
+from hdrisp.training.config import TrainConfig, config_to_dict, replace, result_differences
 from hdrisp.training.distributed import barrier, broadcast_flag, wrap_model
 from hdrisp.training.logs import TRAIN_CSV, VAL_CSV, CsvLog, TensorBoard, plot_loss_curves
 
@@ -97,16 +97,30 @@ class LevelRun:
             self.tb.close()
         return self._result()
 
+    def check_existing(self, resume: bool) -> dict | None:
+        """The level's ``last.pt`` state when there is one to continue; None for a fresh start.
+
+        Reads only: a refusal leaves the run folder exactly as it was.
+
+        Raises:
+            TrainingError: a checkpoint exists and ``resume`` is false; or ``resume`` with a
+                setting that changes the result (each named by its dotted key, with the
+                checkpoint's value and the current one).
+        """
+        if not self.last.is_file():
+            return None
+        if not resume:
+            raise TrainingError("this level already has a checkpoint; pass --resume to "
+                                "continue it, or choose another --out", self.dir)
+        state = load_checkpoint(self.last)
+        self._check_compatible(state)
+        return state
+
     def _load_or_start(self, resume: bool) -> dict | None:
+        state = self.check_existing(resume)
         if self.rt.is_main and self.dir.is_dir():
             remove_stale_temporaries(self.dir)
-        state = None
-        if self.last.is_file():
-            if not resume:
-                raise TrainingError("this level already has a checkpoint; pass --resume to "
-                                    "continue it, or choose another --out", self.dir)
-            state = load_checkpoint(self.last)
-            self._check_compatible(state)
+        if state is not None:
             self.epoch, self.step = state["epoch"], state["step"]
             self.step_in_epoch, self.best = state.get("step_in_epoch", 0), state.get("best")
             self.last_saved_step = self.step
@@ -116,16 +130,16 @@ class LevelRun:
     def _check_compatible(self, state: dict) -> None:
         if state["level"] != self.level:
             raise TrainingError(f"holds level {state['level']}, not {self.level}", self.last)
-        saved = state["config"]
-        old_rows = [r for r in saved.get("levels", []) if r.get("level") == self.level]
-        old = old_rows[0] if old_rows else {}
-        for key in ("batch", "patch"):
-            if old.get(key) != getattr(self.row, key):
-                raise TrainingError(f"cannot resume: {self.row_key}.{key} was {old.get(key)} "
-                                    f"and is now {getattr(self.row, key)}", self.last)
-        if saved.get("runtime", {}).get("seed") != self.config.runtime.seed:
-            raise TrainingError("cannot resume: runtime.seed differs from the checkpoint's",
-                                self.last)
+        try:
+            differences = result_differences(state["config"], self.config, self.level)
+        except ConfigError as exc:
+            raise TrainingError(f"cannot resume: the checkpoint's config does not load here "
+                                f"({exc.problem})", self.last) from None
+        if differences:
+            listed = "; ".join(f"{key} was {_shown(was)} and is now {_shown(now)}"
+                               for key, was, now in differences)
+            raise TrainingError(f"cannot resume: {listed} (resume with the settings the level "
+                                "started with, or train into another --out)", self.last)
 
     def _build(self, state: dict | None) -> None:
         cfg, rt = self.config, self.rt
@@ -142,6 +156,8 @@ class LevelRun:
         model.train()
         self.model = wrap_model(model, rt)
         self.loss_fn = components.build_loss(cfg, self.level).to(rt.device)
+        if rt.distributed and hasattr(self.loss_fn, "across_ranks"):
+            self.loss_fn.across_ranks = True  # every term as one process with the global batch
         if rt.is_main and cfg.loss.perceptual == "auto" \
                 and getattr(self.loss_fn, "perceptual_name", None) == "off":
             print(f"level {self.level}: no VGG-19 ImageNet weights on this machine, so the "
@@ -153,6 +169,7 @@ class LevelRun:
                                  weight_decay=cfg.optimizer.weight_decay)
         self.scaler = rt.grad_scaler()
         train_set = components.build_train_set(cfg, self.level, self.root)
+        self.normalization = getattr(train_set.base, "normalization", None)
         self.loader, self.sampler, self.steps_per_epoch = components.train_loader(
             train_set, cfg, self.level, rt)
         self.total_steps = self.row.steps or self.row.epochs * self.steps_per_epoch
@@ -193,7 +210,10 @@ class LevelRun:
                      "weights": dict(getattr(self.loss_fn, "weights", {}) or {}),
                      "perceptual": getattr(self.loss_fn, "perceptual_name", None)},
             "init": None if self.init is None else str(self.init),
-            "data": str(self.root), "torch": str(torch.__version__),
+            "data": str(self.root),
+            "normalization": None if self.normalization is None
+            else self.normalization.to_dict(),
+            "torch": str(torch.__version__),
         }
         (self.dir / "run_info.yaml").write_text(yaml.safe_dump(info, sort_keys=False))
 
@@ -264,7 +284,8 @@ class LevelRun:
             metrics = validate(self.model, self.val_loader, self.loss_fn, self.rt,
                                image_dir=self.dir / "val_images",
                                n_images=self.config.validation.images,
-                               tag=f"epoch{self.epoch:03d}_step{self.step:06d}")
+                               tag=f"epoch{self.epoch:03d}_step{self.step:06d}",
+                               progress=self.config.logging.progress)
             self.validation = metrics
             self.val_log.write({"epoch": self.epoch, "step": self.step, **metrics})
             self.tb.scalars("val", metrics, self.step)
@@ -292,7 +313,8 @@ class LevelRun:
 
     def _finish(self) -> None:
         if self.rt.is_main:
-            plot_loss_curves(self.dir, self.level)
+            if self.config.logging.curves:
+                plot_loss_curves(self.dir, self.level)
             self._emit("level_end", {"level": self.level, "last": self.last,
                                      "best": self.best_path if self.best_path.is_file() else None})
         barrier(self.rt)
@@ -306,6 +328,14 @@ class LevelRun:
                            best=self.best_path if self.best_path.is_file() else None,
                            steps=self.step, epochs=self.epoch, validation=self.validation)
 
+
+def _shown(value: object) -> str:
+    """A config value as YAML would show it (lists for tuples, ``null`` for None)."""
+    if value is None:
+        return "null"
+    if isinstance(value, tuple):
+        return str(list(value))
+    return str(value)
 
 
 __all__ = ["Callback", "LevelResult", "LevelRun"]

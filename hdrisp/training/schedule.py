@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hdrisp.config import save_yaml
-from hdrisp.errors import ConfigError, TrainingError
+from hdrisp.errors import ConfigError, TrainingError, check_output_dir
 from hdrisp.runtime import Runtime
 from hdrisp.training import components
 from hdrisp.training.checkpoint import load_checkpoint
@@ -54,6 +54,7 @@ def train_level(config: TrainConfig, level: int, *, out: str | os.PathLike,
         TrainingError: a non-finite loss, running out of memory, or an existing run folder
             without ``resume``. KeyboardInterrupt after Ctrl-C (a checkpoint is saved first).
     """
+    _check_run_folder(Path(out), [level], resume)
     with runtime_session(config.runtime, device, precision) as runtime:
         root = _data_root_once(config, data_root, runtime)
         return LevelRun(config, level, runtime, Path(out), root, init, callbacks).run(resume)
@@ -77,21 +78,35 @@ def train_schedule(config: TrainConfig, *, out: str | os.PathLike | None = None,
     for level in order:
         config.schedule(level)  # ConfigError before anything runs
     out = Path(out) if out is not None else Path("runs") / config.name
+    _check_run_folder(out, order, resume)
     results: dict[int, LevelResult] = {}
     with runtime_session(config.runtime, device, precision) as runtime:
         root = _data_root_once(config, data_root, runtime)
+        start = Path(init) if init is not None else None
+        if start is None and order[0] < 4:
+            start = _finished_checkpoint(out / f"level{order[0] + 1}" / "last.pt", order[0])
+        for level in order:  # every refusal comes before anything is written
+            LevelRun(config, level, runtime, out, root, None, ()).check_existing(resume)
         if runtime.is_main:
             save_yaml(replace(config, data={"root": str(root)}), out / "config.yaml")
-        start = Path(init) if init is not None else None
-        for i, level in enumerate(order):
-            if i == 0 and start is None and level < 4:
-                start = _finished_checkpoint(out / f"level{level + 1}" / "last.pt", level)
+        for level in order:
             run = LevelRun(config, level, runtime, out, root, start, callbacks)
             results[level] = run.run(resume)
             start = results[level].last
             del run
             gc.collect()  # free the level's loaders and cached pairs before the next level
     return results
+
+
+def _check_run_folder(out: Path, levels: Sequence[int], resume: bool) -> None:
+    """Before any data is built or loaded: ``out`` can be written, and without ``resume`` no
+    level to train has a checkpoint there already (the same errors as later, only sooner)."""
+    check_output_dir(out)
+    if not resume:
+        for level in levels:
+            if (out / f"level{level}" / "last.pt").is_file():
+                raise TrainingError("this level already has a checkpoint; pass --resume to "
+                                    "continue it, or choose another --out", out / f"level{level}")
 
 
 def _finished_checkpoint(path: Path, level: int) -> Path:

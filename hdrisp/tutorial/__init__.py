@@ -18,6 +18,7 @@ from hdrisp.tutorial.helpers import (
     ensure_run,
     env_flag,
     finest_checkpoint,
+    finished_levels,
     level_checkpoints,
     pick_device,
     run_dir,
@@ -27,6 +28,7 @@ from hdrisp.tutorial.helpers import (
 )
 
 __all__ = [
-    "config_file", "ensure_run", "env_flag", "finest_checkpoint", "level_checkpoints",
-    "pick_device", "run_dir", "sample_raw_file", "smoke_config", "synthetic_set",
+    "config_file", "ensure_run", "env_flag", "finest_checkpoint", "finished_levels",
+    "level_checkpoints", "pick_device", "run_dir", "sample_raw_file", "smoke_config",
+    "synthetic_set",
 ]

@@ -18,7 +18,8 @@ differs: which pixels, which term, which common slip it looks like.
   :func:`check_resumed_log`, :func:`check_training_hours`;
 - lesson 04: :func:`check_psnr`, :func:`check_ssim`, :func:`check_delta_e2000`, and the
   exercises' :func:`check_closest_baseline`, :func:`check_level_psnr`,
-  :func:`check_colour_not_structure`, :func:`check_develop_size`, :func:`check_piqe_ranking`.
+  :func:`check_colour_not_structure`, :func:`check_develop_size`, :func:`check_piqe_ranking`;
+- lesson 05: the checks of :mod:`hdrisp.tutorial.study_checks`, re-exported here.
 """
 
 from __future__ import annotations
@@ -49,6 +50,16 @@ from hdrisp.runtime import Runtime
 from hdrisp.training.batch import train_step
 from hdrisp.training.logs import read_csv
 from hdrisp.tutorial.helpers import level_checkpoints
+from hdrisp.tutorial.study_checks import (
+    check_arm_results,
+    check_bootstrap_interval,
+    check_camera_white,
+    check_chroma_spread,
+    check_further_arm,
+    check_inside_range,
+    check_seed_width,
+    check_worst_illuminant,
+)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -824,6 +835,8 @@ def check_piqe_ranking(images: Mapping[str, np.ndarray], ranking: Sequence[str])
 
 
 __all__ = [
+    "check_arm_results", "check_bootstrap_interval", "check_camera_white", "check_chroma_spread",
+    "check_further_arm", "check_inside_range", "check_seed_width", "check_worst_illuminant",
     "check_authors_reduction", "check_bits", "check_clipped_fraction", "check_closest_baseline",
     "check_code_schedule", "check_color_matrix", "check_colour_not_structure",
     "check_delta_e2000", "check_demosaic", "check_develop_size", "check_from_scratch_run",

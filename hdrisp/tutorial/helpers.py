@@ -16,7 +16,7 @@ import torch
 from hdrisp.errors import CheckpointError, DatasetError
 from hdrisp.runtime import resolve_device
 from hdrisp.synth import ensure_default_dataset
-from hdrisp.training import config_path, load_config, replace, train_schedule
+from hdrisp.training import config_path, load_checkpoint, load_config, replace, train_schedule
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -102,7 +102,8 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def level_checkpoints(run_dir: str | os.PathLike, name: str = "last.pt") -> dict[int, Path]:
-    """level → ``run_dir/level{L}/<name>`` for every level a staged run has written."""
+    """level → ``run_dir/level{L}/<name>`` for every level a staged run has written (finished
+    or not; :func:`finished_levels` tells which are)."""
     run = Path(run_dir)
     found = {}
     for folder in sorted(run.glob("level[0-9]")):
@@ -112,18 +113,40 @@ def level_checkpoints(run_dir: str | os.PathLike, name: str = "last.pt") -> dict
     return found
 
 
-def finest_checkpoint(run_dir: str | os.PathLike, name: str = "last.pt") -> tuple[int, Path]:
-    """(level, path) of the finest level (smallest number) a staged run has finished.
+def finished_levels(run_dir: str | os.PathLike) -> list[int]:
+    """The levels whose ``last.pt`` is marked finished (the level ran all its steps),
+    finest first. A level still training, or interrupted, is not among them.
 
     Raises:
-        CheckpointError: no ``level*/<name>`` under ``run_dir``.
+        CheckpointError: a ``last.pt`` that cannot be read.
     """
-    found = level_checkpoints(run_dir, name)
-    if not found:
-        raise CheckpointError(f"no level*/{name} here: train first (notebook 03 or "
-                              "`hdrisp train`)", path=run_dir)
-    level = min(found)
-    return level, found[level]
+    return sorted(level for level, path in level_checkpoints(run_dir).items()
+                  if load_checkpoint(path).get("finished", False))
+
+
+def finest_checkpoint(run_dir: str | os.PathLike, name: str = "last.pt") -> tuple[int, Path]:
+    """(level, path) of the finest level (smallest number) a staged run has *finished*.
+
+    ``name`` picks the file of that level (``last.pt`` or ``best.pt``); whether a level is
+    finished is read from its ``last.pt``, so a half-trained level is never taken for the
+    final one.
+
+    Raises:
+        CheckpointError: no finished level with a ``<name>`` under ``run_dir`` (the message
+            names any unfinished level and how to finish it).
+    """
+    written = level_checkpoints(run_dir)
+    done = [level for level in finished_levels(run_dir)
+            if (Path(run_dir) / f"level{level}" / name).is_file()]
+    if done:
+        return done[0], Path(run_dir) / f"level{done[0]}" / name
+    if written:
+        levels = ", ".join(str(level) for level in sorted(written, reverse=True))
+        raise CheckpointError(f"no finished level here (level {levels} started but did not "
+                              "finish): finish it with `hdrisp train --config CONFIG --out "
+                              "RUN --resume` (or rerun notebook 03)", path=run_dir)
+    raise CheckpointError(f"no level*/{name} here: train first (notebook 03 or "
+                          "`hdrisp train`)", path=run_dir)
 
 
 def smoke_config(config, steps: int = 2, batch: int = 2, patch: int = 64):
@@ -140,11 +163,16 @@ def smoke_config(config, steps: int = 2, batch: int = 2, patch: int = 64):
 
 def ensure_run(run: str | os.PathLike, data_root: str | os.PathLike, device: str = "cpu",
                progress: bool = True) -> tuple[int, Path]:
-    """(level, checkpoint) of the finest level trained in ``run``; when there is none, first
-    train the ``tiny`` config in smoke form there (about a minute on a CPU).
+    """(level, checkpoint) of the finest level ``run`` has finished; when it has written no
+    level at all, first train the ``tiny`` config in smoke form there (about a minute on a
+    CPU).
 
     The checkpoint is then a plumbing demonstration, not a useful model: notebook 03 (or
     ``hdrisp train --config tiny``) trains a real one.
+
+    Raises:
+        CheckpointError: ``run`` holds levels but none finished (see
+            :func:`finest_checkpoint`): a half-trained level is never used as the final one.
     """
     if not level_checkpoints(run):
         config = smoke_config(load_config("tiny"))

@@ -109,7 +109,7 @@ def run_notebooks(names: Sequence[str] | None = None,
             kernel specs are searched first).
         html: also convert each executed notebook to HTML.
         env: environment variables for the kernels (e.g. ``{"OMP_NUM_THREADS": "1"}``).
-        progress: show papermill's per-cell progress bar.
+        progress: show a progress bar of the cells of each notebook, named ``NN_name (k/n)``.
 
     Returns:
         One :class:`ExecutedNotebook` per notebook, in order.
@@ -137,14 +137,15 @@ def run_notebooks(names: Sequence[str] | None = None,
                                                     os.environ.get("JUPYTER_PATH", "")) if p),
     }
     with _environment({**kernel_env, **(env or {})}):
-        for source in find_notebooks(names, notebooks_dir):
+        sources = find_notebooks(names, notebooks_dir)
+        for k, source in enumerate(sources, 1):
             executed = out / source.name
             start = time.perf_counter()
+            bar = {"desc": f"{source.stem} ({k}/{len(sources)})"} if progress else False
             try:
                 papermill.execute_notebook(os.fspath(source), os.fspath(executed),
                                            parameters=params, kernel_name=kernel_name,
-                                           cwd=os.fspath(source.parent),
-                                           progress_bar=progress)
+                                           cwd=os.fspath(source.parent), progress_bar=bar)
             except PapermillExecutionError as exc:
                 raise NotebookError(f"cell {exc.exec_count} failed with {exc.ename}: "
                                   f"{exc.evalue} (executed copy: {executed})",

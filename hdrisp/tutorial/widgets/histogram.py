@@ -9,7 +9,7 @@ import torch
 from matplotlib.figure import Figure
 
 from hdrisp.errors import WidgetValueError
-from hdrisp.losses import DISTANCES, rgbuv_histogram
+from hdrisp.losses import DISTANCES, KERNELS, rgbuv_histogram
 from hdrisp.tutorial.widgets._base import _check_range, _Observable, to_display_image
 
 
@@ -33,7 +33,7 @@ class HistogramExplorer(_Observable):
         warmth, tint: colour shift in stops, each in [-2, 2].
     """
 
-    KERNELS = ("inverse-quadratic", "rbf", "thresholding")
+    KERNELS = KERNELS
     BINS = (16, 32, 64, 128)
     SHIFT_RANGE = (-2.0, 2.0)
     SIGMA_RANGE = (0.001, 0.5)

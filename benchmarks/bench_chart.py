@@ -1,0 +1,126 @@
+"""Colour accuracy on the real ColorChecker DNG: the classical pipeline, LibRaw, and networks.
+
+Develops the Canon EOS 550D colour-chart DNG shipped with the lessons with the classical pipeline
+at as-shot white balance, with LibRaw's own develop and, for each ``--weights`` given,
+with the network (``hdrisp develop``'s path: :class:`hdrisp.inference.Developer`), and
+prints the chart table of :mod:`hdrisp.evaluation.chart`: mean CIEDE2000 of the 24 patches
+after one exposure gain fitted on the neutral patches, mean hue-angle error of the 18
+chromatic patches, mean chroma of the neutral patches 19-23, and the whole-frame ΔE00 to
+LibRaw's develop (exposure-matched). Issue #16's acceptance: the network no worse than
+the classical pipeline on the first three, and within 2 ΔE00 of it on the last.
+
+Usage:
+    python benchmarks/bench_chart.py [--weights runs/tutorial/checkpoints/last.pt ...]
+        [--model rawtonemap] [--level 0] [--device auto] [--precision fp32]
+        [--patches] [--save-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+from hdrisp import isp
+from hdrisp.evaluation.chart import (
+    CHROMATIC,
+    NEUTRAL,
+    draw_boxes,
+    frame_distance,
+    load_chart,
+    score_chart,
+)
+from hdrisp.evaluation.report import load_model
+from hdrisp.inference import Developer
+from hdrisp.raw import read_raw, to_uint8
+from hdrisp.tutorial import sample_raw_file
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+CHART = DATA / "colorchecker_canon550d.json"
+ISSUE_16 = {"classical (as-shot WB)": (14.9, 27.6, 27.2, 6.2), "LibRaw": (18.6, 29.4, 30.8, 0.0),
+            "network (make tutorial)": (26.5, 58.0, 36.2, 12.2)}
+
+
+def _network(weights: Path, args, raw_path: Path) -> np.ndarray:
+    model = load_model(args.model, args.level, weights)
+    developer = Developer(model, level=args.level, device=args.device,
+                          precision=args.precision, compile=False)
+    with tempfile.TemporaryDirectory() as folder:
+        return iio.imread(developer.develop_file(raw_path, folder))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chart", type=Path, default=CHART, help="chart file (boxes, values)")
+    parser.add_argument("--raw", type=Path, default=None,
+                        help="the chart's raw file (default: the DNG shipped with the lessons)")
+    parser.add_argument("--weights", type=Path, action="append", default=[],
+                        help="a network checkpoint or state dict (repeatable)")
+    parser.add_argument("--model", default="rawtonemap", help="rawtonemap or pynet")
+    parser.add_argument("--level", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--patches", action="store_true", help="also print ΔE00 per patch")
+    parser.add_argument("--save-dir", type=Path, help="write each develop with its boxes")
+    args = parser.parse_args()
+
+    chart = load_chart(args.chart)
+    raw_path = args.raw or sample_raw_file()
+    raw = read_raw(raw_path)
+    images: dict[str, np.ndarray] = {}
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    images["classical (as-shot WB)"] = to_uint8(isp.classical_isp(raw))
+    seconds["classical (as-shot WB)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    images["LibRaw"] = to_uint8(isp.libraw_develop(raw))
+    seconds["LibRaw"] = time.perf_counter() - start
+    for weights in args.weights:
+        label = f"{args.model} L{args.level} ({weights.name})"
+        start = time.perf_counter()
+        images[label] = _network(weights, args, raw_path)
+        seconds[label] = time.perf_counter() - start
+
+    print(f"{raw_path.name}: {len(chart.boxes)} patches, reference {chart.reference.source}")
+    header = (f"| {'method':<40} | ΔE00 ↓ | hue error ° ↓ | neutral C* ↓ | frame ΔE00 to LibRaw ↓ "
+              f"| gain | {'s':>4} |")
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    scores = {}
+    for label, img in images.items():
+        score = scores[label] = score_chart(img, chart)
+        frame = frame_distance(img, images["LibRaw"])[1]
+        print(f"| {label:<40} | {score.mean_delta_e:6.2f} | {score.mean_hue_error:13.1f} | "
+              f"{score.mean_neutral_chroma:12.1f} | {frame:22.2f} | {score.gain:4.2f} | "
+              f"{seconds[label]:4.1f} |")
+    print("\nissue #16's numbers for comparison (ΔE00, hue °, neutral C*, frame ΔE00):")
+    for label, row in ISSUE_16.items():
+        print(f"  {label:<24} " + "  ".join(f"{v:5.1f}" for v in row))
+
+    if args.patches:
+        names = chart.reference.names
+        print("\nΔE00 per patch (* chromatic: hue error in °; neutral: C*ab)")
+        print(f"{'patch':<20}" + "".join(f"{label[:18]:>20}" for label in scores))
+        for i, name in enumerate(names):
+            cells = []
+            for score in scores.values():
+                extra = (f"{score.hue_error[i]:5.1f}°" if i in CHROMATIC else
+                         f"C*{score.neutral_chroma[i - NEUTRAL[0]]:4.1f}" if i in NEUTRAL
+                         else "")
+                cells.append(f"{score.delta_e[i]:6.1f} {extra:>7}")
+            print(f"{i + 1:>2} {name[:17]:<17}" + "".join(f"{c:>20}" for c in cells))
+
+    if args.save_dir:
+        args.save_dir.mkdir(parents=True, exist_ok=True)
+        for label, img in images.items():
+            name = "".join(ch if ch.isalnum() else "_" for ch in label).strip("_")
+            iio.imwrite(args.save_dir / f"{name}.png", draw_boxes(img, chart))
+        print(f"\ndevelops with their boxes in {args.save_dir}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""A data set's normalisation, read from its ``dataset.json``, and the one rule for a file.
+
+A data set states how its PNG raws become the network's input in ``dataset.json``::
+
+    {"normalization": {"mode": "levels", "black_level": 64.0, "white_level": 1023.0}, ...}
+
+(:class:`hdrisp.raw.normalization.Normalization`; ``hdrisp data synth`` writes it). A set
+without one (the paper's, Zurich's) uses the authors' ``legacy`` ÷1020. Synthetic sets
+written before this entry existed stored a sentence there instead; their
+``parameters.black_level`` is read then (``legacy`` for 0, ``levels`` otherwise).
+
+Everything that reads a data set asks :func:`dataset_normalization`: training
+(``data.normalization: auto``), :func:`hdrisp.evaluation.evaluate` and its classical
+baselines, the data sets' classes. Single files (``develop``, ``compare``, full frames) ask
+:func:`file_normalization`: a PNG raw follows the ``dataset.json`` of the set it sits in
+(looked for up to three folders up: ``ROOT/test/full_resolution/x.png``), else ``legacy``;
+a camera raw is always read with ``levels`` from its own metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from hdrisp.errors import DatasetError, HdrispError
+from hdrisp.raw.normalization import NORMALIZATIONS, Normalization, camera_raw_normalization
+
+DATASET_FILE = "dataset.json"
+#: how many folders above a PNG raw :func:`file_normalization` looks for ``dataset.json``
+SEARCH_DEPTH = 3
+
+
+def dataset_normalization(root: str | os.PathLike) -> Normalization:
+    """The normalisation a data set's ``dataset.json`` states (``legacy`` without one).
+
+    Raises:
+        DatasetError: ``dataset.json`` exists but cannot be read or states an unknown mode,
+            naming the file.
+    """
+    path = Path(root) / DATASET_FILE
+    if not path.is_file():
+        return Normalization("legacy")
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"unreadable data set description ({exc})", path) from None
+    if not isinstance(info, dict):
+        raise DatasetError("the top level must be a JSON object", path)
+    entry = info.get("normalization")
+    try:
+        if isinstance(entry, dict):
+            return Normalization.from_dict(entry)
+        parameters = info.get("parameters") or {}
+        black = float(parameters.get("black_level", 0.0))
+        white = float(parameters.get("white_level", 1023.0))
+        return Normalization("legacy" if black == 0 else "levels", black, white)
+    except (HdrispError, TypeError, ValueError) as exc:
+        problem = getattr(exc, "problem", str(exc))
+        raise DatasetError(f"normalization: {problem}", path) from None
+
+
+def resolve_normalization(root: str | os.PathLike, choice: str = "auto",
+                          black_level: float | None = None,
+                          white_level: float | None = None) -> Normalization:
+    """``choice`` ``"auto"`` → the data set's own; ``"legacy"``/``"levels"`` override its mode.
+
+    ``black_level`` / ``white_level`` (PNG raws' levels, DN) override the data set's.
+    """
+    if choice != "auto" and choice not in NORMALIZATIONS:
+        raise DatasetError(f"unknown normalization {choice!r}; expected auto, "
+                           f"{', '.join(NORMALIZATIONS)}")
+    found = dataset_normalization(root)
+    return Normalization(found.mode if choice == "auto" else choice,  # type: ignore[arg-type]
+                         found.black_level if black_level is None else black_level,
+                         found.white_level if white_level is None else white_level)
+
+
+def containing_dataset(path: str | os.PathLike) -> Path | None:
+    """The nearest folder at most :data:`SEARCH_DEPTH` above ``path`` holding a
+    ``dataset.json``, or None."""
+    folder = Path(path).resolve().parent
+    for candidate in [folder, *folder.parents][:SEARCH_DEPTH]:
+        if (candidate / DATASET_FILE).is_file():
+            return candidate
+    return None
+
+
+def file_normalization(path: str | os.PathLike) -> Normalization:
+    """The rule for one raw file (module docstring): its data set's for a PNG raw, else
+    ``levels`` from the camera raw's own metadata."""
+    if Path(path).suffix.lower() != ".png":
+        return camera_raw_normalization()
+    root = containing_dataset(path)
+    return dataset_normalization(root) if root is not None else Normalization("legacy")
+
+
+__all__ = ["DATASET_FILE", "containing_dataset", "dataset_normalization", "file_normalization",
+           "resolve_normalization"]
