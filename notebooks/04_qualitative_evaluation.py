@@ -17,10 +17,10 @@
 # %% [markdown]
 # # 04 · Evaluation: measuring and looking at the results
 #
-# Numbers summarise; images convince. The paper reproduced in this course (code:
-# <https://github.com/korayerbas/raw_to_tonemappedHDR>) judges its network mostly by eye and
-# by no-reference quality metrics, against the camera's built-in processing and classical
-# tone-mapping operators. In this lesson you will learn
+# Numbers summarise; images convince. The paper reproduced in this course, *RAW to Tone-mapped
+# HDR Camera ISP* (code: <https://github.com/korayerbas/raw_to_tonemappedHDR>), judges its
+# network mostly by eye and by no-reference quality metrics, against the camera's built-in
+# processing and classical tone-mapping operators. In this lesson you will learn
 #
 # 1. to define **PSNR, SSIM and ΔE2000** and compute each by hand — checked against
 #    `hdrisp.evaluation.metrics`;
