@@ -18,10 +18,11 @@
 # # 01 · Bayer data: what the network actually sees
 #
 # This course reproduces a learned camera ISP: one network that turns a camera's raw sensor
-# data into a finished, tone-mapped photograph. It is the network of the paper whose code is
-# published at <https://github.com/korayerbas/raw_to_tonemappedHDR> (the full reference is in
-# that repository's README and in `notebooks/INSTRUCTORS.md`), built on PyNET (Ignatov et al.,
-# 2020, arXiv:2002.05509). The network starts from *raw* data, not from an image. In this
+# data into a finished, tone-mapped photograph. It is the network of the paper *RAW to
+# Tone-mapped HDR Camera ISP*, whose code its authors publish at
+# <https://github.com/korayerbas/raw_to_tonemappedHDR> (the reference, as far as that README
+# gives it, is in `notebooks/INSTRUCTORS.md`), built on PyNET (Ignatov et al., 2020,
+# arXiv:2002.05509). The network starts from *raw* data, not from an image. In this
 # lesson you will learn
 #
 # 1. what a **Bayer mosaic** is, on a real camera raw (a Canon EOS 550D frame of a colour chart);

@@ -17,9 +17,9 @@
 # %% [markdown]
 # # 03 · Staged training: the pyramid, level by level
 #
-# The network of this course is that of the paper whose code is published at
-# <https://github.com/korayerbas/raw_to_tonemappedHDR> (full reference in that repository's
-# README and in `notebooks/INSTRUCTORS.md`): a **five-level pyramid** derived from PyNET
+# The network of this course is that of the paper *RAW to Tone-mapped HDR Camera ISP* (code:
+# <https://github.com/korayerbas/raw_to_tonemappedHDR>; the reference is in
+# `notebooks/INSTRUCTORS.md`): a **five-level pyramid** derived from PyNET
 # (Ignatov et al., 2020, arXiv:2002.05509) that turns a packed 4-channel raw into an RGB image.
 # Level 4 works at 1/8 of the packed input's side, level 0 at twice it (the full raw
 # resolution). It is trained in **stages, coarse to fine**: the stage of level L trains the

@@ -17,10 +17,10 @@
 # %% [markdown]
 # # 04 · Evaluation: measuring and looking at the results
 #
-# Numbers summarise; images convince. The paper reproduced in this course (code:
-# <https://github.com/korayerbas/raw_to_tonemappedHDR>) judges its network mostly by eye and
-# by no-reference quality metrics, against the camera's built-in processing and classical
-# tone-mapping operators. In this lesson you will learn
+# Numbers summarise; images convince. The paper reproduced in this course, *RAW to Tone-mapped
+# HDR Camera ISP* (code: <https://github.com/korayerbas/raw_to_tonemappedHDR>), judges its
+# network mostly by eye and by no-reference quality metrics, against the camera's built-in
+# processing and classical tone-mapping operators. In this lesson you will learn
 #
 # 1. to define **PSNR, SSIM and ΔE2000** and compute each by hand — checked against
 #    `hdrisp.evaluation.metrics`;
@@ -221,12 +221,15 @@ print(f"this pair: mean ΔE00 {delta_e2000(lab_pred, lab_target).mean():.3f} by 
 # ## 2 · One raw, every method
 #
 # The classical baselines start from the same mosaic (unpacked again, `isp.from_packed`), so
-# every method sees exactly the same data. The network's coarser levels come from one plain
-# call with `return_all=True`.
+# every method sees exactly the same data. Unpacking undoes the data set's own normalisation
+# (`test_set.normalization`, read from its `dataset.json`: black and white level, or the
+# authors' ÷1020), so the baselines work on linear values with black at 0 and white at 1.
+# The network's coarser levels come from one plain call with `return_all=True`.
 
 # %%
 baselines = ("classical", "reinhard", "mertens") if SMOKE else tuple(isp.BASELINES)
-results = develop_methods(isp.from_packed(packed.numpy()), {"network": model},
+results = develop_methods(isp.from_packed(packed.numpy(), test_set.normalization),
+                          {"network": model},
                           baselines=baselines, packed=packed)
 target_image = target.permute(1, 2, 0).numpy()
 methods = {**results, "ground truth": target_image}
@@ -329,7 +332,8 @@ print(tutorial.expected_numbers(os.path.join("results", "tutorial.json")))
 # %%
 scenes = [methods]
 other_raw, other_target = test_set[2]
-other = develop_methods(isp.from_packed(other_raw.numpy()), {"network": model},
+other = develop_methods(isp.from_packed(other_raw.numpy(), test_set.normalization),
+                        {"network": model},
                         baselines=baselines, packed=other_raw)
 scenes.append({**other, "ground truth": other_target.permute(1, 2, 0).numpy()})
 comparison_figure(scenes, scene_titles=["test pair 1", "test pair 2"])

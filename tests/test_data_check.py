@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -97,6 +98,26 @@ def test_values_above_white_level(dataset: Path) -> None:
     problem = _only_problem(dataset)
     assert problem.kind == chk.OVER_WHITE and "1500" in problem.message
     assert check_dataset(dataset, white_level=4095).ok
+
+
+def test_white_level_comes_from_dataset_json(dataset: Path, capsys) -> None:
+    """Without --white-level the set's own dataset.json level is the limit; the flag wins."""
+    raw = cv2.imread(str(dataset / "test/raw/3.png"), cv2.IMREAD_UNCHANGED)
+    raw[5, 7] = 1500
+    cv2.imwrite(str(dataset / "test/raw/3.png"), raw)
+    info = json.loads((dataset / "dataset.json").read_text())
+    info["normalization"] = {"mode": "levels", "black_level": 64.0, "white_level": 4095.0}
+    (dataset / "dataset.json").write_text(json.dumps(info))
+    report = check_dataset(dataset)
+    assert report.ok and report.white_level == 4095
+    assert "white level 4095 from dataset.json" in str(report)
+    assert main(["data", "check", "--data", str(dataset)]) == 0
+    assert main(["data", "check", "--data", str(dataset), "--white-level", "1023"]) == 1
+    assert "1500" in capsys.readouterr().out
+    (dataset / "dataset.json").unlink()   # no description: 10-bit data, 1023
+    report = check_dataset(dataset)
+    assert report.white_level == 1023 and report.white_level_source == "default"
+    assert [p.kind for p in report.problems] == [chk.OVER_WHITE]
 
 
 def test_corrupt_full_resolution_dng(dataset: Path) -> None:

@@ -99,3 +99,20 @@ def test_develop_output_size_per_pattern_is_as_documented(tmp_path, cfa, size) -
                     cfa, 0, 1023)
     out = Developer(_Preview(), tile=None, device="cpu").develop_file(dng, tmp_path / "out")
     assert iio.imread(out).shape[:2] == size
+
+
+def test_the_instructors_guide_covers_every_lesson() -> None:
+    """notebooks/INSTRUCTORS.md: linked, objectives and measured times for every lesson, the
+    paper named, a CPU-only class install that points at files the clone has."""
+    guide = (ROOT / "notebooks" / "INSTRUCTORS.md").read_text(encoding="utf-8")
+    for page in ("README.md", "notebooks/README.md"):
+        assert "INSTRUCTORS.md" in (ROOT / page).read_text(encoding="utf-8"), page
+    lessons = sorted(p.stem.split("_", 1)[0] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert lessons, "no lessons found"
+    for number in lessons:
+        assert f"After **{number} ·" in guide, f"no learning objectives for lesson {number}"
+        assert re.search(rf"^\| {number} ·.*\d", guide, re.M), f"no measured time for {number}"
+    assert "TIMES" not in guide, "a placeholder is left in the guide"
+    assert "RAW to Tone-mapped HDR Camera ISP" in guide
+    assert "--index-url https://download.pytorch.org/whl/cpu" in guide
+    assert "environment.yml" in guide and (ROOT / "environment.yml").is_file()

@@ -77,8 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_data(check, "the data set's folder", required=True)
     check.add_argument("--layout", default="auto", choices=("auto", "paper", "zurich"),
                        help="folder layout (default: auto)")
-    check.add_argument("--white-level", type=float, default=1023,
-                       help="largest valid PNG raw value (default: 1023)")
+    check.add_argument("--white-level", type=float, default=None,
+                       help="largest valid PNG raw value (default: the white level of the "
+                       "set's dataset.json, else 1023)")
     check.add_argument("--max-problems", type=_count, default=200, metavar="N",
                        help="print at most N problems (default: 200; 0 for all)")
     check.set_defaults(func=check_command)

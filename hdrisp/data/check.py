@@ -28,6 +28,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from hdrisp.data.layout import RAW_SUFFIXES, Layout, get_layout, list_pairs, visible_files
+from hdrisp.data.normalization import DATASET_FILE, dataset_normalization
 from hdrisp.errors import DatasetError, HdrispError
 from hdrisp.raw import read_raw
 
@@ -77,6 +78,8 @@ class DatasetReport:
     white_level: float
     splits: list[SplitSummary] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: where ``white_level`` came from: ``"given"``, ``"dataset.json"`` or ``"default"``
+    white_level_source: str = "given"
 
     @property
     def ok(self) -> bool:
@@ -103,7 +106,8 @@ class DatasetReport:
         verdict = ("OK: no problems" if self.ok else
                    f"{len(self.problems)} problem(s): "
                    + ", ".join(f"{n} {k}" for k, n in sorted(self.kinds().items())))
-        lines = [f"{self.root} ({self.layout} layout, white level {self.white_level:g})",
+        source = "" if self.white_level_source == "given" else f" from {self.white_level_source}"
+        lines = [f"{self.root} ({self.layout} layout, white level {self.white_level:g}{source})",
                  self.table(), verdict]
         return "\n".join(lines + [str(p) for p in self.problems])
 
@@ -292,7 +296,7 @@ def check_source_split(root: str | os.PathLike) -> list[Problem]:
 
 
 def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
-                  splits: tuple[str, ...] = ("train", "test"), white_level: float = 1023,
+                  splits: tuple[str, ...] = ("train", "test"), white_level: float | None = None,
                   workers: int = 4, progress: bool = False) -> DatasetReport:
     """Check every pair of a paper- or Zurich-layout data set (and its full frames).
 
@@ -300,7 +304,9 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
         root: the data set's folder.
         layout: ``"paper"``, ``"zurich"`` or ``"auto"``.
         splits: the splits that must be there.
-        white_level: largest valid value of the PNG raws (10-bit: 1023).
+        white_level: largest valid value of the PNG raws; None: the white level the set's
+            ``dataset.json`` records (:func:`hdrisp.data.dataset_normalization`), else 1023
+            (10-bit data without a description: the paper's, Zurich's).
         workers: reading threads.
         progress: show a progress bar of the files read.
 
@@ -324,7 +330,13 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
         raise DatasetError(leaks[0].message + (f" (and {len(leaks) - 1} more shared scenes)"
                                               if len(leaks) > 1 else ""), leaks[0].path)
     lay = get_layout(layout, root)
-    report = DatasetReport(str(root), lay.name, float(white_level))
+    source = "given"
+    if white_level is None:
+        described = (root / DATASET_FILE).is_file()
+        white_level = dataset_normalization(root).white_level if described else 1023.0
+        source = DATASET_FILE if described else "default"
+    report = DatasetReport(str(root), lay.name, float(white_level),
+                           white_level_source=source)
     with ThreadPoolExecutor(max(1, workers)) as pool, \
             tqdm(total=0, desc=f"checking {root.name}", unit="file", disable=not progress) as bar:
         for split in splits:

@@ -117,7 +117,7 @@ def cast_grid(out: str | os.PathLike, methods: Sequence[str], illuminants: Seque
     target = None
     for j, name in enumerate(illuminants):
         packed, tgt = data[by_stem[items[name].index]]
-        mosaic = isp.from_packed(packed.numpy()).data
+        mosaic = isp.from_packed(packed.numpy(), data.normalization).data
         green = float(np.percentile(mosaic[0::2, 1::2], 99)) or 1.0
         axes[0, j].imshow(bayer.preview(mosaic, "RGGB", exposure=1.0 / green))
         axes[0, j].set_title(f"{name}", fontsize=9)

@@ -241,7 +241,8 @@ def write_figures(out_dir: str | os.PathLike, *, run_dir: str | os.PathLike | No
             scenes: list[Mapping[str, np.ndarray]] = []
             for index in (1, 2):
                 packed, target = test_set[index]
-                methods = develop_methods(isp.from_packed(packed.numpy()), {"network": model},
+                mosaic = isp.from_packed(packed.numpy(), test_set.normalization)
+                methods = develop_methods(mosaic, {"network": model},
                                           baselines=("classical", "reinhard", "mertens"),
                                           packed=packed)
                 scenes.append({**methods, "ground truth": target.permute(1, 2, 0).numpy()})
