@@ -302,3 +302,18 @@ def test_unknown_sensor_model_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="unknown sensor model"):
         sample_sensor(np.random.default_rng(0), model="phone")
+
+
+def test_a_set_from_the_camera_sensor_records_every_draw(tmp_path: Path) -> None:
+    """`sensor="cameras"`: the set's parameters name the sensor, each pair's record names its
+    camera, light and noise profile; an unknown sensor is refused before anything is written."""
+    root = generate_dataset(tmp_path / "cams", n_train=6, n_test=2, patch=64, n_full=0,
+                            sensor="cameras")
+    manifest = _manifest(root)
+    assert manifest["parameters"]["sensor"] == "cameras"
+    records = manifest["pairs"]
+    assert all(r["sensor"]["camera"] and r["sensor"]["illuminant"] and r["sensor"]["noise_profile"]
+               for r in records)
+    assert len({r["sensor"]["camera"] for r in records}) >= 3
+    with pytest.raises(DatasetError, match="unknown sensor"):
+        generate_dataset(tmp_path / "x", n_train=1, n_test=1, patch=64, n_full=0, sensor="phone")

@@ -6,6 +6,7 @@ import argparse
 import os
 
 from hdrisp.cli._options import add_data, add_out
+from hdrisp.synth.unprocess import SENSOR_MODELS
 
 ORDER = 20
 
@@ -63,6 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="black level in DN added to the raws (default: 0); dataset.json "
                        "then states the 'levels' normalisation, which training, evaluate and "
                        "develop apply")
+    synth.add_argument("--sensor", choices=SENSOR_MODELS, default="narrow",
+                       help="the synthetic camera: 'narrow' (default: one near-identity camera "
+                       "family, 10-bit) or 'cameras' (real cameras' colour matrices under "
+                       "daylight, tungsten and fluorescent light, real sensors' noise)")
     synth.add_argument("--default", dest="default_set", choices=("full", "smoke"),
                        help="build (or reuse, if current) the cached default set instead; "
                        "the size options are then ignored")
@@ -112,7 +117,8 @@ def synth_command(args: argparse.Namespace) -> int:
         out = args.out or default_data_dir() / "synthetic"
         root = generate_dataset(out, args.n_train, args.n_test, args.patch, args.seed,
                                 args.workers, args.n_full, tuple(args.full_size),
-                                black_level=args.black_level, progress=True)
+                                black_level=args.black_level, sensor=args.sensor,
+                                progress=True)
     print(f"synthetic set ready: {root}")
     return 0
 

@@ -50,6 +50,7 @@ from hdrisp.synth.sources import (
 )
 from hdrisp.synth.unprocess import (
     DEFAULT_BLACK_LEVEL,
+    SENSOR_MODELS,
     WHITE_LEVEL,
     SensorParams,
     sample_sensor,
@@ -88,16 +89,17 @@ class SyntheticPair:
 
 def synthesize_pair(rng: np.random.Generator, sources: dict[str, np.ndarray],
                     size: tuple[int, int], black_level: float = DEFAULT_BLACK_LEVEL,
-                    white_level: float = WHITE_LEVEL, look: HDRLook | None = None
-                    ) -> SyntheticPair:
-    """Make one (raw, target) pair of ``size`` = (H, W) mosaic pixels, both even."""
+                    white_level: float = WHITE_LEVEL, look: HDRLook | None = None,
+                    sensor: str = "narrow") -> SyntheticPair:
+    """Make one (raw, target) pair of ``size`` = (H, W) mosaic pixels, both even, with the
+    synthetic sensor ``sensor`` (one of :data:`hdrisp.synth.unprocess.SENSOR_MODELS`)."""
     h, w = size
     if h % 2 or w % 2 or h < 2 or w < 2:
         raise DatasetError(f"a Bayer mosaic needs even sides, got {h}×{w}")
     crop, view = random_view(rng, sources, (h, w))
-    sensor = sample_sensor(rng, black_level, white_level)
-    mosaic, scene = unprocess(crop, sensor, rng)
-    return SyntheticPair(mosaic, hdr_look(scene, look), scene, sensor, view)
+    params = sample_sensor(rng, black_level, white_level, sensor)
+    mosaic, scene = unprocess(crop, params, rng)
+    return SyntheticPair(mosaic, hdr_look(scene, look), scene, params, view)
 
 
 # --------------------------------------------------------------------------- one job
@@ -112,6 +114,7 @@ class _Job:
     black_level: float
     look: HDRLook
     sources: tuple[str, ...]
+    sensor: str = "narrow"
 
 
 _SOURCE_CACHE: dict[str, np.ndarray] = {}  # name → decoded photograph, per process
@@ -135,7 +138,7 @@ def _run_job(job: _Job) -> dict:
 
     rng = np.random.default_rng([job.seed, SPLIT_CODES[job.split], job.index])
     pair = synthesize_pair(rng, _sources(job.sources), job.size, job.black_level,
-                           WHITE_LEVEL, job.look)
+                           WHITE_LEVEL, job.look, job.sensor)
     out = Path(job.out)
     if job.split == "full_resolution":
         folder, gt_folder = "test/full_resolution", "test/full_resolution/groundtruth"
@@ -241,7 +244,7 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
                      black_level: float = DEFAULT_BLACK_LEVEL, look: HDRLook | None = None,
                      sources: tuple[str, ...] | None = None,
                      test_scenes: tuple[str, ...] = TEST_SCENES,
-                     progress: bool = False) -> Path:
+                     sensor: str = "narrow", progress: bool = False) -> Path:
     """Generate a synthetic paired set in the paper's layout (see the module docstring).
 
     Args:
@@ -258,6 +261,8 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
         test_scenes: the scenes held out: their photographs make the test pairs and the full
             frames (frame i shows the i-th of them, in turn), every other photograph the
             training pairs. No scene is in both splits.
+        sensor: the synthetic camera (:data:`hdrisp.synth.unprocess.SENSOR_MODELS`):
+            ``"narrow"`` (default) or ``"cameras"``, real cameras under real lights.
         progress: show a progress bar.
 
     Returns:
@@ -269,6 +274,8 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
         raise DatasetError(f"patch ({patch}) and full_size {tuple(full_size)} must be even")
     if min(n_train, n_test, n_full) < 0 or workers < 1:
         raise DatasetError("counts must be ≥ 0 and workers ≥ 1")
+    if sensor not in SENSOR_MODELS:
+        raise DatasetError(f"unknown sensor {sensor!r} (one of {', '.join(SENSOR_MODELS)})")
     if not 0 <= black_level < WHITE_LEVEL:
         raise DatasetError(f"black level {black_level} must lie in [0, {WHITE_LEVEL})")
     _check_replaceable(out)  # before anything is loaded, written or deleted
@@ -291,14 +298,14 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
             return tuple(n for n in split["test"] if scene_of(n) == scene)
 
         jobs = [_Job(str(out), name, i, size, int(seed), float(black_level), look,
-                     job_sources(name, i))
+                     job_sources(name, i), sensor)
                 for name, count, size in (("train", n_train, (patch, patch)),
                                           ("test", n_test, (patch, patch)),
                                           ("full_resolution", n_full, tuple(full_size)))
                 for i in range(count)]
         records = list(_run_all(jobs, workers, progress, images)) if jobs else []
         parameters = dataset_parameters(n_train, n_test, patch, seed, n_full, full_size,
-                                        black_level, look, names, test_scenes)
+                                        black_level, look, names, test_scenes, sensor)
         split_of = {n: k for k in ("train", "test") for n in split[k]}
         _write_manifest(out / "manifest.json", {
             "parameters": parameters,
@@ -343,13 +350,14 @@ def dataset_normalization_entry(black_level: float) -> dict:
 def dataset_parameters(n_train: int, n_test: int, patch: int, seed: int, n_full: int,
                        full_size: tuple[int, int], black_level: float, look: HDRLook,
                        names: tuple[str, ...],
-                       test_scenes: tuple[str, ...] = TEST_SCENES) -> dict:
+                       test_scenes: tuple[str, ...] = TEST_SCENES,
+                       sensor: str = "narrow") -> dict:
     """The JSON-friendly parameters that fix a synthetic set (stored in dataset.json)."""
     return {"generator_version": SYNTH_VERSION, "n_train": int(n_train), "n_test": int(n_test),
             "patch": int(patch), "seed": int(seed), "n_full": int(n_full),
             "full_size": [int(v) for v in full_size], "black_level": float(black_level),
             "white_level": WHITE_LEVEL, "look": look.to_dict(), "sources": list(names),
-            "test_scenes": sorted(test_scenes)}
+            "test_scenes": sorted(test_scenes), "sensor": sensor}
 
 
 def _software() -> dict:
