@@ -299,6 +299,7 @@ def test_demo_runs_the_notebooks_with_bars(tiny_synthetic, tmp_path, monkeypatch
     calls = []
     monkeypatch.setattr(hdrisp.synth, "ensure_default_dataset", lambda **_: tiny_synthetic)
     monkeypatch.setattr(runner, "run_notebooks", lambda *a, **kw: calls.append(kw) or [])
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    assert main(["demo", "--smoke", "--out", str(tmp_path / "demo"),
+                 "--run", str(tmp_path / "run")]) == 0
     assert calls and calls[0]["progress"] is True
     assert iio.imread(next((tmp_path / "demo").glob("*.png"))).ndim == 3
