@@ -251,3 +251,19 @@ def test_comparison_figure_layout_and_checks(tmp_path: Path) -> None:
     with pytest.raises(HdrispError, match=r"\.png"):
         save_figure(fig, tmp_path / "fig.xyz")
     assert save_figure(fig, tmp_path / "fig.pdf").stat().st_size > 1000
+
+
+def test_a_network_trained_without_instance_norm_loads_for_evaluation(tmp_path) -> None:
+    """`model.instance_norm: false` changes the state dict; evaluate (and develop) rebuild
+    that network from the weights instead of refusing them."""
+    from hdrisp.evaluation.report import load_model
+    from hdrisp.models import build
+
+    torch.manual_seed(0)
+    plain = build("rawtonemap", level=4, instance_norm=False).eval()
+    torch.save({"model": plain.state_dict()}, tmp_path / "noin.pt")
+    loaded = load_model("rawtonemap", 4, tmp_path / "noin.pt")
+    x = torch.rand(1, 4, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), plain(x), rtol=0, atol=0)
+    assert not any(".instance." in k for k in loaded.state_dict())

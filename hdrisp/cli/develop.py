@@ -92,10 +92,13 @@ def _develop(args: argparse.Namespace) -> int:
 
     from hdrisp.inference.develop import Developer
     from hdrisp.models import build, load_weights
+    from hdrisp.models.weights import build_options, read_state_dict
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)  # --random-weights: the same untrained network every run
-        model = build(args.model, level=args.level)
+        options = build_options(read_state_dict(args.weights)) \
+            if args.weights is not None and args.model == "rawtonemap" else {}
+        model = build(args.model, level=args.level, **options)
     if args.random_weights:
         print("warning: --random-weights: an untrained network; the images show the "
               "plumbing, not a learned look", file=sys.stderr)

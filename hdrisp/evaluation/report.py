@@ -59,6 +59,7 @@ from hdrisp.errors import (
 from hdrisp.evaluation.metrics import FULL_REFERENCE, METRICS, get_metric
 from hdrisp.inference.tiling import tiled_forward
 from hdrisp.models import build, load_weights
+from hdrisp.models.weights import build_options, read_state_dict
 from hdrisp.raw import pack, read_raw, to_uint8
 from hdrisp.runtime import Runtime
 
@@ -80,7 +81,9 @@ def load_model(name: str, level: int, weights: str | os.PathLike | None = None, 
         raise ConfigError(f"{MODEL_LABELS.get(name, name)} needs a weights file "
                           "(--weights), or --random-weights to show the plumbing")
     torch.manual_seed(seed)
-    model = build(name, level=level)
+    options = build_options(read_state_dict(weights)) if weights is not None and \
+        name == "rawtonemap" else {}
+    model = build(name, level=level, **options)
     if weights is not None:
         load_weights(model, weights)
     return model.eval()

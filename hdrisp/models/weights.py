@@ -129,6 +129,34 @@ def check_state_dict(model: nn.Module, state: Mapping[str, Tensor], strict: bool
     raise CheckpointError(message, path or None)
 
 
+def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
+    """The state dict in a checkpoint (dict with ``"model"``) or plain state-dict file, on the
+    CPU, read with ``weights_only=True``.
+
+    Raises:
+        CheckpointError: file missing, unreadable or not a state dict (naming the file).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError("no such weights file", path)
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt zip, truncated file, disallowed pickle ...
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"cannot read as a PyTorch weights file ({first_line})",
+                              path) from exc
+    return extract_state_dict(obj, path)
+
+
+def build_options(state: Mapping[str, Tensor]) -> dict[str, bool]:
+    """The build options a RawTonemapNet state dict was trained with: ``instance_norm`` is
+    False when it holds no instance-norm parameters (``model.instance_norm: false`` in
+    the training config), so evaluate, develop and compare rebuild the trained network."""
+    has_norm = any(".instance." in key for key in state)
+    return {} if has_norm or not any(k.startswith("conv_l1_d1") for k in state) else \
+        {"instance_norm": False}
+
+
 def load_weights(model: nn.Module, path: str | os.PathLike, strict: bool = True) -> nn.Module:
     """Load a checkpoint or state-dict file into ``model`` (in place) and return the model.
 
@@ -143,15 +171,7 @@ def load_weights(model: nn.Module, path: str | os.PathLike, strict: bool = True)
             shapes that do not fit (the message names the file and lists a few keys).
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError("no such weights file", path)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt zip, truncated file, disallowed pickle ...
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"cannot read as a PyTorch weights file ({first_line})",
-                              path) from exc
-    state = extract_state_dict(obj, path)
+    state = read_state_dict(path)
     check_state_dict(model, state, strict=strict, path=path)
     model.load_state_dict(state, strict=strict)
     return model
