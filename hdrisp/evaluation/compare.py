@@ -31,8 +31,7 @@ from hdrisp.errors import ConfigError, InputShapeError, OutputError, output_erro
 from hdrisp.evaluation.report import (
     develop_methods,
     given_note,
-    load_model,
-    model_label,
+    load_models,
     recorded_metadata,
     with_metadata,
 )
@@ -226,12 +225,7 @@ def compare_files(
     """
     check_figure_path(out)
     runtime = Runtime.resolve(device, precision)
-    models = {model_label("rawtonemap", level, weights):
-              load_model("rawtonemap", level, weights, random_weights=random_weights, seed=seed)
-              .to(runtime.device)}
-    if pynet_weights is not None:
-        models[model_label("pynet", level, pynet_weights)] = load_model(
-            "pynet", level, pynet_weights).to(runtime.device)
+    models = load_models(level, weights, random_weights, pynet_weights, seed, runtime)
     names = tuple(isp.BASELINES) if baselines is None else tuple(baselines)
     scenes, titles, notes = [], [], []
     with tqdm(total=len(raw_paths) * (len(models) + len(names)), desc="compare",

@@ -236,8 +236,10 @@ def given_note(labels: Sequence[str], baselines: Sequence[str],
     return "given — " + "; ".join(parts)
 
 
-def _load_models(level: int, weights, random_weights: bool, pynet_weights, seed: int,
-                 runtime: Runtime) -> dict[str, torch.nn.Module]:
+def load_models(level: int, weights, random_weights: bool, pynet_weights, seed: int,
+                runtime: Runtime) -> dict[str, torch.nn.Module]:
+    """The networks a report or figure runs, by table label, on ``runtime``'s device:
+    RawTonemapNet (weights or a seeded random fill) and, when its weights are given, PyNET."""
     models = {model_label("rawtonemap", level, weights):
               load_model("rawtonemap", level, weights, random_weights=random_weights, seed=seed)
               .to(runtime.device)}
@@ -383,7 +385,7 @@ def evaluate(
     if n_images == 0:
         raise DatasetError(f"the {split!r} split has no pairs to evaluate", data_root)
     recorded = read_pair_metadata(data_root)
-    scorer = _Scorer(_load_models(level, weights, random_weights, pynet_weights, seed, runtime),
+    scorer = _Scorer(load_models(level, weights, random_weights, pynet_weights, seed, runtime),
                      baselines, metrics, runtime)
     for index in tqdm(range(n_images), desc=f"evaluate {split}", unit="pair", disable=not progress):
         raw, target = dataset[index]
@@ -434,7 +436,7 @@ def evaluate_frames(
     _check_baselines(baselines)
     out = check_output_dir(out_dir)
     runtime = Runtime.resolve(device, precision)
-    models = _load_models(level, weights, random_weights, pynet_weights, seed, runtime)
+    models = load_models(level, weights, random_weights, pynet_weights, seed, runtime)
     frames = FullResolutionDataset(data_root, layout=layout, level=level,
                                    multiple=getattr(next(iter(models.values())),
                                                     "INPUT_MULTIPLE", 8))
