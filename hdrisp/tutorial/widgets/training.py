@@ -146,6 +146,10 @@ class TrainingMonitor(_Observable):
         if terms:
             ax.set_yscale("log")
             ax.legend(fontsize=7, ncol=min(len(terms), 6), loc="upper right")
+        else:  # a finished run was reused: no step ran in this process
+            ax.text(0.5, 0.5, "no training steps ran here (every level was already finished);\n"
+                    "each level's curves are in RUN/levelN/loss_curves.png",
+                    transform=ax.transAxes, ha="center", va="center", fontsize=9)
         ax.set_xlabel("step (all levels)")
         ax.set_ylabel(f"training loss (mean of {smooth})" if smooth > 1 else "training loss")
         for col, (lvl, image) in enumerate(sorted(self.previews.items(), reverse=True)[:n_prev]):
