@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from hdrisp.cli import main
 from hdrisp.errors import ConfigError, DatasetError
@@ -78,6 +79,9 @@ def test_cast_mosaic_scales_each_colour_and_keeps_clipped_samples():
     assert cast_mosaic(np.full((2, 2), 700, np.uint16), (2.0, 1.0, 1.0))[0, 0] == 1023
     with_black = cast_mosaic(np.full((2, 2), 164, np.uint16), (2.0, 1.0, 1.0), black_level=64)
     assert with_black[0, 0] == 264                          # (164 − 64)·2 + 64
+    four = cast_mosaic(np.full((2, 2), 164, np.uint16), (2.0, 1.0, 1.0),
+                       black_level=(64, 0, 0, 0))               # per 2×2 position
+    assert four[0, 0] == 264 and four[1, 1] == 164
     with pytest.raises(DatasetError):
         cast_mosaic(np.zeros((2, 2), np.float32), (1.0, 1.0, 1.0))
 
@@ -151,6 +155,38 @@ def test_cast_set_is_a_paired_set_the_loaders_read(cast):
     assert len(data) == len(cast_set.items)
     raw, target = data[0]
     assert tuple(raw.shape) == (4, 32, 32) and tuple(target.shape) == (3, 64, 64)
+
+
+@pytest.fixture(scope="module")
+def black64(tmp_path_factory) -> Path:
+    """A small synthetic set whose raws sit on a black level of 64 (``levels`` normalisation)."""
+    from hdrisp.synth import generate_dataset
+
+    return generate_dataset(tmp_path_factory.mktemp("black64"), n_train=1, n_test=2, patch=64,
+                            seed=5, workers=1, n_full=0, black_level=64)
+
+
+def test_cast_set_states_its_sources_normalisation(black64, tmp_path):
+    """Readers of a cast set take its raws' levels as the source's readers do: its dataset.json
+    has the source's ``normalization`` entry (without it a black-64 set was read as legacy)."""
+    from hdrisp.data import PairedRawDataset
+    from hdrisp.data.normalization import dataset_normalization
+    from hdrisp.raw.normalization import Normalization
+    from hdrisp.synth.dataset import dataset_normalization_entry
+
+    cast_set = build_cast_set(black64, tmp_path / "cast", illuminants=("D65", "A"), scenes=1)
+    marker = json.loads((cast_set.root / "dataset.json").read_text())
+    assert marker["normalization"] == dataset_normalization_entry(64)
+    assert dataset_normalization(cast_set.root) == Normalization("levels", 64.0, 1023.0)
+    # the D65 rendering is the source raw: the network gets the very same input from both
+    d65 = next(i for i in cast_set.items if i.illuminant == "D65")
+    source = PairedRawDataset(black64, "test", level=0)[0][0]
+    rendering = PairedRawDataset(cast_set.root, "test", level=0)[d65.index][0]
+    assert torch.equal(rendering, source)  # was up to 0.063 apart (the pedestal, ÷1020)
+    # re-lit under tungsten, the greens (gain 1) still read as the source's ([B, Gb, R, Gr])
+    tungsten = next(i for i in cast_set.items if i.illuminant == "A")
+    relit = PairedRawDataset(cast_set.root, "test", level=0)[tungsten.index][0]
+    assert torch.equal(relit[[1, 3]], source[[1, 3]])
 
 
 def test_chroma_spread_is_the_rms_distance_from_the_centroid():

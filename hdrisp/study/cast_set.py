@@ -20,7 +20,9 @@ Layout (the paper's, so every dataset class and ``hdrisp evaluate --data`` read 
 
     ROOT/test/raw/{k}.png  ROOT/test/groundtruth/{k}.jpg   k = scene × n_illuminants + i
     ROOT/cast_manifest.json   for every k: scene, illuminant, gains, source files, camera, ...
-    ROOT/dataset.json         written last: marks a complete set and what it was made from
+    ROOT/dataset.json         written last: marks a complete set and what it was made from,
+                              and the source's normalisation (its ``normalization`` entry), so
+                              every reader takes the raws' levels as the source's readers do
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hdrisp.data.layout import get_layout, list_pairs
+from hdrisp.data.normalization import dataset_normalization
 from hdrisp.errors import DatasetError, HdrispError
 from hdrisp.raw import bayer, read_raw
+from hdrisp.raw.normalization import Normalization
 from hdrisp.study.illuminants import (
     DEFAULT_ILLUMINANTS,
     ILLUMINANTS,
@@ -50,7 +54,8 @@ from hdrisp.study.illuminants import (
 from hdrisp.synth.unprocess import BLUE_GAIN_RANGE, RED_GAIN_RANGE
 
 GENERATOR = "hdrisp.study.cast_set"
-VERSION = 1  # bump when the same arguments would write other files
+VERSION = 2  # bump when the same arguments would write other files
+# 2: dataset.json states the source's normalisation (1 had none: read as legacy)
 MANIFEST = "cast_manifest.json"
 
 
@@ -90,12 +95,14 @@ class CastSet:
         return [item for item in self.items if item.scene == scene]
 
 
-def cast_mosaic(mosaic: np.ndarray, gains: Sequence[float], *, black_level: float = 0.0,
-                white_level: float = 1023.0, cfa: str = "RGGB") -> np.ndarray:
+def cast_mosaic(mosaic: np.ndarray, gains: Sequence[float], *,
+                black_level: float | Sequence[float] = 0.0, white_level: float = 1023.0,
+                cfa: str = "RGGB") -> np.ndarray:
     """``mosaic`` (uint16 digital numbers) re-lit by per-colour ``gains`` (R, G, B).
 
     Samples above black are scaled, clipped at ``white_level`` and rounded; samples at or above
-    white in the source stay at white.
+    white in the source stay at white. ``black_level`` is one value or four, in raster order
+    of the 2×2 block (as :class:`~hdrisp.raw.normalization.Normalization` holds them).
 
     Examples:
         >>> m = np.array([[100, 200], [200, 1023]], np.uint16)        # R G / G B (RGGB)
@@ -108,19 +115,13 @@ def cast_mosaic(mosaic: np.ndarray, gains: Sequence[float], *, black_level: floa
                            f"{mosaic.shape}")
     gain_map = np.tensordot(np.asarray(gains, np.float64),
                             bayer.colour_masks(mosaic.shape, cfa).astype(np.float64), 1)
-    linear = mosaic.astype(np.float64) - black_level
-    out = np.clip(np.rint(black_level + linear * gain_map), 0, white_level)
+    h, w = mosaic.shape
+    black = np.tile(np.reshape(bayer.as_four_levels(black_level), (2, 2)),
+                    ((h + 1) // 2, (w + 1) // 2))[:h, :w]
+    linear = mosaic.astype(np.float64) - black
+    out = np.clip(np.rint(black + linear * gain_map), 0, white_level)
     out[mosaic >= white_level] = white_level
     return out.astype(np.uint16)
-
-
-def _source_levels(root: Path) -> tuple[float, float]:
-    """(black, white) of a synthetic set's raws (its dataset.json), else the PNG defaults."""
-    try:
-        params = json.loads((root / "dataset.json").read_text())["parameters"]
-        return float(params.get("black_level", 0.0)), float(params.get("white_level", 1023.0))
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0.0, 1023.0
 
 
 def _sensor_records(root: Path) -> dict[str, dict]:
@@ -188,6 +189,8 @@ def build_cast_set(source: str | os.PathLike, out: str | os.PathLike, *,
     """
     names = check_illuminants(illuminants)
     source, out = Path(source), Path(out)
+    # the source's own rule (dataset.json; legacy without one): the cast set states it too
+    normalization: Normalization = dataset_normalization(source)
     lay = get_layout(layout, source)
     pairs = list_pairs(source, split, lay).pairs
     if scenes is not None:
@@ -199,7 +202,7 @@ def build_cast_set(source: str | os.PathLike, out: str | os.PathLike, *,
                            source / split)
     parameters = {"version": VERSION, "source": str(source.resolve()), "split": split,
                   "layout": lay.name, "scenes": len(pairs), "illuminants": list(names),
-                  "reference": REFERENCE,
+                  "reference": REFERENCE, "normalization": normalization.to_dict(),
                   "fingerprint": _fingerprint([p for pair in pairs for p in pair])}
     try:
         existing = load_cast_set(out)
@@ -208,7 +211,7 @@ def build_cast_set(source: str | os.PathLike, out: str | os.PathLike, *,
     except HdrispError:
         pass
     _prepare(out)
-    black, white = _source_levels(source)
+    black, white = normalization.black_level, normalization.white_level
     sensors = _sensor_records(source)
     records = []
     n = len(names)
@@ -246,7 +249,8 @@ def build_cast_set(source: str | os.PathLike, out: str | os.PathLike, *,
                            "illuminants": {k: vars(ILLUMINANTS[k]) for k in names},
                            "items": records})
     _dump(out / "dataset.json", {"generator": GENERATOR, "layout": "paper",
-                                 "parameters": parameters, "counts": {"test": len(records)}})
+                                 "parameters": parameters, "counts": {"test": len(records)},
+                                 "normalization": normalization.to_dict()})
     return load_cast_set(out)
 
 
