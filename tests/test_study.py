@@ -189,6 +189,59 @@ def test_cast_set_states_its_sources_normalisation(black64, tmp_path):
     assert torch.equal(relit[[1, 3]], source[[1, 3]])
 
 
+@pytest.mark.parametrize("mode", ["levels", "legacy"])
+def test_study_baselines_read_a_set_as_the_evaluation_does(black64, tmp_path, mode):
+    """The study's classical rows equal ``evaluate``'s, name for name, on a set whose
+    dataset.json states black level 64 (they unpacked the raw as black 0, ÷1020: on the second
+    pair grey-world's PSNR was 9.71 dB for ``levels`` and 6.85 for ``legacy``, against the
+    evaluation's 9.68)."""
+    from hdrisp import isp
+    from hdrisp.evaluation import evaluate
+    from hdrisp.study import scoring
+
+    root = tmp_path / "set"
+    shutil.copytree(black64, root)
+    marker = json.loads((root / "dataset.json").read_text())
+    marker["normalization"] = {"mode": mode, "black_level": 64.0, "white_level": 1023.0}
+    (root / "dataset.json").write_text(json.dumps(marker))
+    report_ = evaluate(root, random_weights=True, baselines=("classical", "greyworld"),
+                       out_dir=tmp_path / "eval", limit=2, progress=False)
+    for name in ("classical", "greyworld"):
+        develop = scoring.baseline(name)
+        study = scoring.score_test(develop, root, crop=None, limit=2)
+        ours = [r for r in report_.per_image if r["method"] == name]
+        for metric in ("psnr", "delta_e2000"):
+            assert [r[metric] for r in study] == pytest.approx([r[metric] for r in ours],
+                                                                abs=1e-9), (name, metric)
+        assert develop.given == {report_.given[name]}
+    assert report_.given["classical"] == "as-shot WB + colour matrix"
+    assert set(scoring.BASELINES) == set(isp.BASELINES) - {"libraw"}
+
+
+def test_study_baselines_get_each_renderings_as_shot_balance(black64, tmp_path):
+    """On the cast set, ``classical`` is told each rendering's light (its as-shot white balance)
+    and ``greyworld`` is not; a network's input is the packed raw alone, normalised as the set
+    says."""
+    from hdrisp import isp
+    from hdrisp.data import PairedRawDataset
+    from hdrisp.study import scoring
+
+    cast_set = build_cast_set(black64, tmp_path / "cast", illuminants=("D65", "A"), scenes=2)
+    seen = []
+    scoring.score_cast(lambda packed, mosaic: seen.append((packed, mosaic)) or
+                       np.full((64, 64, 3), 0.5, np.float32), cast_set, crop=None)
+    data = PairedRawDataset(cast_set.root, "test", level=0)
+    for item, (packed, mosaic) in zip(cast_set.items, seen, strict=True):
+        assert torch.equal(packed, data[item.index][0])
+        assert mosaic.wb == pytest.approx(item.as_shot_wb)
+        np.testing.assert_allclose(mosaic.color_matrix @ np.asarray(item.cam_from_srgb),
+                                   np.eye(3), atol=1e-5)
+        assert isp.baseline_inputs("classical", mosaic) == "as-shot WB + colour matrix"
+    a = next(i for i in cast_set.items if i.illuminant == "A")
+    d65 = next(i for i in cast_set.items if i.illuminant == "D65" and i.scene == a.scene)
+    assert a.as_shot_wb[0] < d65.as_shot_wb[0]  # tungsten: less red gain than daylight
+
+
 def test_chroma_spread_is_the_rms_distance_from_the_centroid():
     assert chroma_spread(np.array([[1.0, 1.0], [1.0, 1.0]])) == 0.0
     assert chroma_spread(np.array([[0.0, 3.0], [0.0, -3.0], [4.0, 0.0], [-4.0, 0.0]])) == \
@@ -386,7 +439,7 @@ def test_study_smoke_end_to_end(smoke_data, tmp_path, capsys):
     assert "plumbing check" in printed
     results = read_csv(out / "results.csv")
     methods = {r["method"] for r in results if r["kind"] == "summary"}
-    assert methods == {*ARMS, "classical", "as_shot"}
+    assert methods == {*ARMS, "greyworld", "classical"}
     paired = {(r["method"], r["set"], r["metric"]) for r in results if r["kind"] == "paired"}
     assert ("hist_x0", "cast", "de_between") in paired and ("direct", "test", "psnr") in paired
     for name in ("per_image.csv", "results.json", "study.png", "cast_grid.png", "study.yaml"):

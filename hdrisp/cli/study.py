@@ -58,10 +58,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "D75,D65,D50,F11,A)")
     parser.add_argument("--cast-scenes", type=int, default=None, metavar="N",
                         help="scenes of the cast set (default: 12; full 60; smoke 3)")
-    parser.add_argument("--baselines", type=_names, default=("classical", "as_shot"),
+    parser.add_argument("--baselines", type=_names, default=("greyworld", "classical"),
                         metavar="NAME,...",
-                        help="classical baselines scored beside the arms (default: "
-                        "classical,as_shot; also reinhard, drago, mantiuk, mertens)")
+                        help="classical baselines scored beside the arms, named as `hdrisp "
+                        "evaluate` names them (default: greyworld,classical — classical gets "
+                        "the set's recorded as-shot white balance and colour matrix; also "
+                        "reinhard, drago, mantiuk, mertens)")
     add_data(parser, "paired dataset (default: the config's data.root, else the synthetic set)")
     add_out(parser, "study folder (default: runs/study/<config name>[_smoke])")
     add_runtime(parser, device_default=None, precision_default=None)

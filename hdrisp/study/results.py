@@ -28,7 +28,7 @@ import numpy as np
 
 from hdrisp.errors import DatasetError
 from hdrisp.study.design import ARMS, REFERENCE_ARM, Arm
-from hdrisp.study.scoring import BASELINE_LABELS, CAST_METRICS, TEST_METRICS
+from hdrisp.study.scoring import CAST_METRICS, TEST_METRICS
 from hdrisp.study.stats import paired, seed_summary
 
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "delta_e2000": False, "hellinger": False,
@@ -42,10 +42,11 @@ COLUMNS = ("kind", "set", "method", "label", "role", "reference", "metric", "bet
 
 
 def method_label(method: str) -> str:
-    """Display name of an arm or a baseline."""
+    """Display name of an arm, or a baseline's own name (as the evaluation's tables and
+    :data:`hdrisp.isp.BASELINES` name it: ``classical``, ``greyworld`` ...)."""
     if method in ARMS:
         return ARMS[method].label
-    return BASELINE_LABELS.get(method, method)
+    return method
 
 
 def _scores(rows: Sequence[dict], method: str, set_name: str, metric: str,

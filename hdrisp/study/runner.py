@@ -67,7 +67,9 @@ from hdrisp.synth import ensure_default_dataset
 from hdrisp.training import load_config, train_level, train_schedule
 from hdrisp.training.config import TrainConfig, replace
 
-DEFAULT_BASELINES = ("classical", "as_shot")
+DEFAULT_BASELINES = ("greyworld", "classical")
+"""Grey-world (no metadata) and the classical pipeline given the as-shot white balance and colour
+matrix the synthetic set records: the evaluation's two plain-pipeline rows."""
 PER_IMAGE_COLUMNS = scoring.COLUMNS
 
 
@@ -247,11 +249,11 @@ class _Study:
                 train_schedule(config, out=folder, **kwargs)
         return folder / "level0" / "last.pt"
 
-    def score(self, develop: scoring.Develop, eval_dir: Path, *, metadata=None,
+    def score(self, develop: scoring.Develop, eval_dir: Path, *,
               grid: bool = True) -> list[dict]:
         size = self.plan.size
         rows = scoring.score_test(develop, self.data_root, crop=size.eval_crop,
-                                  limit=size.test_limit, metadata=metadata)
+                                  limit=size.test_limit)
         rows += scoring.score_cast(develop, self.cast, crop=size.eval_crop, grid_scene=0,
                                    grid_dir=eval_dir / "grid" if grid else None)
         return rows
@@ -289,20 +291,15 @@ class _Study:
             self.timings.append(cached[1])
             return cached[0]
         wall, cpu = time.perf_counter(), time.process_time()
-        sensors = _sensor_metadata(self.data_root)
         rows, notes = [], []
         for name in self.plan.baselines:
-            metadata = (lambda path: sensors.get(Path(path).resolve())) if name == "as_shot" \
-                else None
+            develop = scoring.baseline(name)
             try:
-                if name == "as_shot" and (not sensors or any(
-                        i.as_shot_wb is None for i in self.cast.items)):
-                    raise BaselineUnavailable("the camera's white balance and colour matrix "
-                                              "are unknown (only a synthetic set records them)")
-                scored = self.score(scoring.baseline(name), folder / name, metadata=metadata)
+                scored = self.score(develop, folder / name)
             except BaselineUnavailable as exc:
-                notes.append(f"{scoring.BASELINE_LABELS.get(name, name)}: not run ({exc.problem})")
+                notes.append(f"{name}: not run ({exc.problem})")
                 continue
+            notes.append(f"{name} given: {'; '.join(sorted(develop.given))}")
             rows += [{"method": name, "arm": "", "seed": None, **r} for r in scored]
         timing = {"run": "baselines", "eval_wall_s": time.perf_counter() - wall,
                   "eval_cpu_s": time.process_time() - cpu, "notes": notes}
@@ -528,21 +525,6 @@ def _write_json(path: Path, data: dict) -> Path:
                    encoding="utf-8")
     os.replace(tmp, path)
     return path
-
-
-def _sensor_metadata(root: Path) -> dict[Path, dict]:
-    """Resolved raw path → {"wb", "cam_from_srgb"} from a synthetic set's manifest."""
-    try:
-        manifest = json.loads((root / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    found = {}
-    for pair in manifest.get("pairs", []):
-        sensor = pair.get("sensor") if isinstance(pair, dict) else None
-        if isinstance(sensor, dict) and "raw" in pair:
-            found[(root / pair["raw"]).resolve()] = {"wb": sensor["wb"],
-                                                     "cam_from_srgb": sensor["cam_from_srgb"]}
-    return found
 
 
 def _perceptual(out: Path, plan: StudyPlan) -> str | None:

@@ -19,6 +19,13 @@ that outputs grey) is perfectly invariant. Read them beside ``de_target`` and th
 ΔE00, which such a method fails.
 
 Every result is quantised to 8 bits before it is scored, as a user would save it.
+
+Every method gets a pair as :func:`hdrisp.evaluation.evaluate` gives it: the network the packed
+mosaic normalised as the set's ``dataset.json`` says, the classical baselines the same mosaic
+with black at 0 and white at 1 (:func:`hdrisp.isp.from_packed` with that normalisation) and the
+pair's recorded as-shot white balance and colour matrix where the set records them
+(:func:`hdrisp.evaluation.report.with_metadata`: a synthetic set's manifest; for the cast set,
+its manifest's per-rendering white balance).
 """
 
 from __future__ import annotations
@@ -33,13 +40,14 @@ import torch
 from PIL import Image
 
 from hdrisp import isp
-from hdrisp.data import PairedRawDataset
-from hdrisp.errors import BaselineUnavailable
+from hdrisp.data import PairedRawDataset, PairMetadata, metadata_for, read_pair_metadata
+from hdrisp.errors import ConfigError
 from hdrisp.evaluation import load_model, run_model
 from hdrisp.evaluation.metrics import ciede2000, delta_e2000, hellinger, psnr, srgb_to_lab, ssim
+from hdrisp.evaluation.report import with_metadata
 from hdrisp.raw import to_uint8
 from hdrisp.runtime import Runtime
-from hdrisp.study.cast_set import CastSet
+from hdrisp.study.cast_set import CastItem, CastSet
 
 TEST_METRICS = ("psnr", "ssim", "delta_e2000", "hellinger")
 CAST_METRICS = ("chroma_spread", "de_between", "de_target")
@@ -48,43 +56,64 @@ COLUMNS = ("method", "arm", "seed", "set", "index", "scene", "illuminant", *TEST
 """The columns of a study's ``per_image.csv``: ``set`` is ``test`` (one test pair),
 ``cast`` (one rendering) or ``cast_scene`` (one scene of the cast set)."""
 
-Develop = Callable[[torch.Tensor, dict | None], np.ndarray]
-"""``develop(packed, metadata)`` → float32 H×W×3 sRGB in [0, 1] at the level-0 target's size;
-``metadata`` has ``wb`` and ``cam_from_srgb`` when the scene's camera is known."""
+Develop = Callable[[torch.Tensor, isp.LinearMosaic], np.ndarray]
+"""``develop(packed, mosaic)`` → float32 H×W×3 sRGB in [0, 1] at the level-0 target's size.
+
+``packed`` is the network's input (4×h×w, the set's normalisation); ``mosaic`` the same raw as
+the classical baselines get it (module docstring)."""
 
 
 def network(weights: str | os.PathLike, runtime: Runtime) -> Develop:
-    """The level-0 network of a checkpoint as a :data:`Develop`."""
+    """The level-0 network of a checkpoint as a :data:`Develop` (it sees the raw alone)."""
     model = load_model("rawtonemap", 0, weights).to(runtime.device)
 
-    def develop(packed: torch.Tensor, metadata: dict | None) -> np.ndarray:
+    def develop(packed: torch.Tensor, mosaic: isp.LinearMosaic) -> np.ndarray:
         return run_model(model, packed, runtime)
     return develop
 
 
-BASELINES = ("classical", "as_shot", "reinhard", "drago", "mantiuk", "mertens")
-"""Baselines the study can run: :data:`hdrisp.isp.BASELINES` on the bare mosaic (grey-world
-white balance, camera RGB taken as sRGB), and ``as_shot``: the classical pipeline given the
-camera's own white balance and colour matrix (the synthetic manifest's), i.e. told the
-illuminant — the ceiling of colour constancy, not a competitor."""
-
-BASELINE_LABELS = {"classical": "classical (grey-world)", "as_shot": "classical (as-shot WB)"}
+BASELINES = tuple(name for name in isp.BASELINES if name != "libraw")
+"""Baselines the study can run, named as :data:`hdrisp.isp.BASELINES` and the evaluation's
+tables name them: ``classical`` (given the recorded as-shot white balance and colour matrix
+where the set has them, else grey-world), ``greyworld`` (ignores them on purpose), and the
+tone mappers. ``libraw`` needs a camera raw file; the study's sets hold PNG raws."""
 
 
-def baseline(name: str) -> Develop:
+class Baseline:
+    """A classical baseline as a :data:`Develop`; :attr:`given` collects what it was given
+    (:func:`hdrisp.isp.baseline_inputs`, the evaluation tables' ``given`` column)."""
+
+    def __init__(self, name: str) -> None:
+        if name not in BASELINES:
+            raise ConfigError(f"unknown baseline {name!r} (known: {', '.join(BASELINES)})")
+        self.name = name
+        self.given: set[str] = set()
+
+    def __call__(self, packed: torch.Tensor, mosaic: isp.LinearMosaic) -> np.ndarray:
+        self.given.add(isp.baseline_inputs(self.name, mosaic))
+        return isp.run_baseline(self.name, mosaic, as_uint8=False)
+
+
+def baseline(name: str) -> Baseline:
     """A classical baseline as a :data:`Develop` (see :data:`BASELINES`)."""
-    def develop(packed: torch.Tensor, metadata: dict | None) -> np.ndarray:
-        mosaic = isp.from_packed(packed.numpy())
-        if name == "as_shot":
-            if metadata is None:
-                raise BaselineUnavailable("the camera's white balance and colour matrix are "
-                                          "unknown (only a synthetic set records them)")
-            mosaic = isp.LinearMosaic(mosaic.data, "RGGB", wb=tuple(metadata["wb"]),
-                                      color_matrix=np.linalg.inv(
-                                          np.asarray(metadata["cam_from_srgb"], float)))
-            return isp.run_baseline("classical", mosaic, as_uint8=False)
-        return isp.run_baseline(name, mosaic, as_uint8=False)
-    return develop
+    return Baseline(name)
+
+
+def baseline_mosaic(packed: torch.Tensor, data: PairedRawDataset,
+                    meta: PairMetadata | None) -> isp.LinearMosaic:
+    """``packed`` (an item of ``data``) as the classical baselines get it: black 0, white 1 by
+    ``data``'s normalisation, with ``meta``'s white balance and colour matrix — the path of
+    :func:`hdrisp.evaluation.evaluate`."""
+    return with_metadata(isp.from_packed(packed.numpy(), data.normalization), meta)
+
+
+def cast_metadata(item: CastItem) -> PairMetadata | None:
+    """A cast rendering's as-shot white balance and colour matrix (None when its scene's camera
+    is unknown)."""
+    if item.as_shot_wb is None or item.cam_from_srgb is None:
+        return None
+    return PairMetadata(wb=tuple(item.as_shot_wb), color_matrix=np.linalg.inv(
+        np.asarray(item.cam_from_srgb, np.float64)).astype(np.float32))
 
 
 def _quantised(img: np.ndarray) -> np.ndarray:
@@ -100,15 +129,15 @@ def _target(tensor: torch.Tensor) -> np.ndarray:
 
 
 def score_test(develop: Develop, root: str | os.PathLike, *, crop: int | None,
-               limit: int | None, metadata: Callable[[Path], dict | None] | None = None
-               ) -> list[dict]:
+               limit: int | None) -> list[dict]:
     """One row per pair of ``root``'s test split: PSNR, SSIM, ΔE00, Hellinger."""
     data = PairedRawDataset(root, "test", level=0, layout="auto", patch=crop, limit=limit)
+    recorded = read_pair_metadata(root)
     rows = []
     for index in range(len(data)):
         packed, target = data[index]
-        meta = metadata(data.pairs[index][0]) if metadata else None
-        pred = _batch(_quantised(develop(packed, meta)))
+        meta = metadata_for(root, data.pairs[index][0], recorded)
+        pred = _batch(_quantised(develop(packed, baseline_mosaic(packed, data, meta))))
         tgt = target[None].float()
         rows.append({"set": "test", "index": index, "psnr": psnr(pred, tgt),
                      "ssim": ssim(pred, tgt), "delta_e2000": delta_e2000(pred, tgt),
@@ -145,9 +174,7 @@ def score_cast(develop: Develop, cast: CastSet, *, crop: int | None,
         labs, means = [], []
         for item in cast.scene_items(scene):
             packed, target = data[by_stem[item.index]]
-            meta = None if item.as_shot_wb is None else {"wb": item.as_shot_wb,
-                                                         "cam_from_srgb": item.cam_from_srgb}
-            img = _quantised(develop(packed, meta))
+            img = _quantised(develop(packed, baseline_mosaic(packed, data, cast_metadata(item))))
             lab = srgb_to_lab(img)
             de = float(ciede2000(lab, srgb_to_lab(_target(target))).mean())
             labs.append(lab)
@@ -166,5 +193,6 @@ def score_cast(develop: Develop, cast: CastSet, *, crop: int | None,
     return rows
 
 
-__all__ = ["BASELINES", "BASELINE_LABELS", "CAST_METRICS", "COLUMNS", "Develop", "TEST_METRICS",
-           "baseline", "chroma_spread", "network", "score_cast", "score_test"]
+__all__ = ["BASELINES", "CAST_METRICS", "COLUMNS", "Baseline", "Develop", "TEST_METRICS",
+           "baseline", "baseline_mosaic", "cast_metadata", "chroma_spread", "network",
+           "score_cast", "score_test"]
