@@ -491,29 +491,29 @@ print({name: f"{share:.0%}" for name, share in inside.items()})
 checks.check_inside_range(cast, inside)
 
 # %% [markdown]
-# **7 · Grey-world is a constancy algorithm.** The classical baseline balances each image so
+# **7 · Grey-world is a constancy algorithm.** The `greyworld` baseline balances each image so
 # that its mean is grey. Under which illuminant is it furthest from the target (`worst`, from the
 # `cast:<illuminant>` rows of `results`)? Then explain, in the cell below, why its chroma spread
-# is small but its ΔE00 to the target large, and why the as-shot baseline — told the light — is
-# not perfectly constant either.
+# is small but its ΔE00 to the target large, and why the `classical` baseline — told the light,
+# each rendering's as-shot white balance — is not perfectly constant either.
 # *Hint: clipping, quantisation, and what a grey-world assumption does to a red scene.*
 
 # %% [markdown] tags=["solution"]
 # A grey-world balance makes every rendering's mean grey, whatever the light, so the renderings'
 # mean chroma hardly moves (small spread) — but a scene whose true mean is not grey (a red
 # apple, a blue sky) is pulled to grey under *every* light, so it stays far from its target.
-# The as-shot baseline knows the light, yet a re-lit raw has lost information: a gain above 1
+# The `classical` baseline knows the light, yet a re-lit raw has lost information: a gain above 1
 # clips highlights that were fine, a gain below 1 throws away bits of the dark channel, and its
 # auto exposure reads each rendering anew.
 
 # %% tags=["solution"]
 # BEGIN SOLUTION
 per_light = {r["set"].split(":", 1)[1]: r["mean"] for r in results
-             if r["kind"] == "summary" and r["method"] == "classical"
+             if r["kind"] == "summary" and r["method"] == "greyworld"
              and r["set"].startswith("cast:") and r["metric"] == "de_target"}
 worst = max(per_light, key=per_light.get)
 # END SOLUTION
 print(f"grey-world is furthest from the target under {worst}")
 
 # %%
-checks.check_worst_illuminant(results, "classical", worst)
+checks.check_worst_illuminant(results, "greyworld", worst)
