@@ -85,6 +85,8 @@ run_it = STUDY or ("smoke" if SMOKE or not committed.is_file() else "")
 plan = plan_study(config_path, size=run_it or None, data_root=data_root)
 study_dir = Path(RUN_DIR) / "study" if RUN_DIR else \
     tutorial.run_dir("").parent / "study" / (plan.base.name + ("_smoke" if plan.smoke else ""))
+# exercise 3's study: this one when it runs here (only the new arms train), else its own folder
+exercise_dir = study_dir if run_it else study_dir.with_name(study_dir.name + "_exercise")
 print(f"device {device}, data {data_root}, config {config_path}")
 print(f"study: {'runs at the ' + plan.size.name + ' size' if run_it else 'reads ' + str(committed)}"
       f", folder {study_dir}")
@@ -434,14 +436,13 @@ wide = Arm("sigma_0.1", "σ = 0.1", "does a wider kernel help?", histogram={"sig
 checks.check_further_arm(wide, {"sigma": 0.1})
 
 # %% [markdown]
-# **3 · Run them.** Run the study with both new arms (the reference is added for you; when this
-# notebook ran its study, use the same folder and only the new arms train) and keep its results
-# in `extra`. Does either differ from the reference by more than the seed noise?
+# **3 · Run them.** Run the study with both new arms into `exercise_dir` (the reference is added
+# for you; when this notebook ran its study, that is its folder and only the new arms train) and
+# keep its results in `extra`. Does either differ from the reference by more than the seed noise?
 # *Hint: `plan_study(config_path, size=plan.size.name, arms=[...], data_root=data_root)`.*
 
 # %% tags=["solution"]
 # BEGIN SOLUTION
-exercise_dir = study_dir or tutorial.run_dir("").parent / "study" / f"{plan.base.name}_exercise"
 arms_now = [a.name for a in plan.arms] if run_it else []
 extra = run_study(plan_study(config_path, size=plan.size.name, arms=[*arms_now, rbf, wide],
                              data_root=data_root), exercise_dir, device=str(device))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from hdrisp.errors import HdrispError
+from hdrisp.study import REFERENCE_ARM
 from hdrisp.tutorial.results import expected_numbers
 from hdrisp.tutorial.runner import NOTEBOOKS_DIR, find_notebooks, run_notebooks
 
@@ -231,6 +232,45 @@ def test_notebook_05_runs_the_smoke_study_and_labels_it(tmp_path, smoke_paramete
     assert (study / "rbf" / "seed0" / "level0" / "last.pt").is_file()
     assert (study / "sigma_0.1" / "seed1" / "level0" / "last.pt").is_file()
     _every_check_passed(run, notebook)
+
+
+@pytest.mark.parametrize("study", ["", "smoke"], ids=["committed-results", "runs-its-study"])
+def test_notebook_05_exercise_3_studies_under_run_dir(study, tmp_path, monkeypatch):
+    """Lesson 05's exercise 3 writes under RUN_DIR: into the lesson's own study when it ran one,
+    else (full mode, the committed results read) into a folder of its own beside it — it went
+    to runs/study/tiny_exercise of the checkout whatever RUN_DIR said. The lesson's cells run
+    with the data set and run_study stubbed: nothing is built or trained."""
+    import types
+
+    import hdrisp.study
+    from hdrisp import tutorial
+
+    run_dir, calls = tmp_path / "run", []
+
+    def run_study(plan, out, **kwargs):
+        calls.append((plan, Path(out)))
+        return types.SimpleNamespace(results=[], meta={})
+
+    monkeypatch.setattr(hdrisp.study, "run_study", run_study)
+    monkeypatch.setattr(tutorial, "synthetic_set", lambda *a, **k: tmp_path / "data")
+    for name, value in {"SMOKE": "0", "DATA_DIR": str(tmp_path / "data"), "DEVICE": "cpu",
+                        "RUN_DIR": str(run_dir), "CONFIG": "", "STUDY": study}.items():
+        monkeypatch.setenv(f"HDRISP_{name}", value)
+    monkeypatch.chdir(NOTEBOOKS_DIR)  # where the lesson finds results/study.csv
+    cells = [c.source for c in jupytext.read(NOTEBOOKS_DIR / "05_reproduction_study.py").cells
+             if c.cell_type == "code"]
+    wanted = [cells[0], *(c for c in cells if "study_dir = " in c or c.startswith("if run_it:")
+                          or " = Arm(" in c or "extra = run_study(" in c)]
+    namespace: dict = {}
+    for source in wanted:
+        code = "\n".join(line for line in source.splitlines() if not line.startswith("%"))
+        exec(compile(code, "05_reproduction_study", "exec"), namespace)
+    *lesson, (plan, out) = calls
+    assert {"rbf", "sigma_0.1", REFERENCE_ARM} <= {a.name for a in plan.arms}
+    if study:
+        assert [o for _, o in lesson] == [out] == [run_dir / "study"]
+    else:
+        assert lesson == [] and out == run_dir / "study_exercise"
 
 
 def test_a_failing_notebook_names_its_cell(tmp_path):
