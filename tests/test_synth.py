@@ -296,6 +296,29 @@ def test_camera_sensor_spans_real_cameras_lights_and_exposures() -> None:
         assert np.allclose(gains, d.wb)
 
 
+def test_the_default_sensor_is_one_camera_in_daylight(tmp_path: Path) -> None:
+    """The default set is one camera (the Canon EOS 550D's published matrix in every pair)
+    under daylight from direct sun to overcast: bluer light, more red gain and less blue, and
+    gains near a Canon's daylight multipliers (about 2.0 red, 1.5 blue)."""
+    from hdrisp.synth import cameras
+
+    root = generate_dataset(tmp_path / "s", n_train=6, n_test=2, patch=64, n_full=0, seed=3)
+    manifest = _manifest(root)
+    assert manifest["parameters"]["sensor"] == "camera"
+    records = [r["sensor"] for r in manifest["pairs"]]
+    cam = cameras.camera("Canon", "EOS 550D")
+    expected = cameras.srgb_to_camera(cam.xyz_to_camera)
+    for s in records:
+        assert s["camera"] == "Canon EOS 550D"
+        np.testing.assert_allclose(s["cam_from_srgb"], expected, atol=1e-12)
+        kelvin = float(s["illuminant"].split()[1])
+        assert 5000 <= kelvin <= 7000
+    by_k = sorted(records, key=lambda s: float(s["illuminant"].split()[1]))
+    assert by_k[0]["wb"][0] < by_k[-1]["wb"][0] and by_k[0]["wb"][2] > by_k[-1]["wb"][2]
+    sun = cameras.white_balance_gains(cam.xyz_to_camera, cameras.illuminant_xy(5500, "daylight"))
+    assert 1.9 < sun[0] < 2.4 and 1.35 < sun[2] < 1.75
+
+
 def test_unknown_sensor_model_is_a_config_error() -> None:
     from hdrisp.errors import ConfigError
     from hdrisp.synth.unprocess import sample_sensor

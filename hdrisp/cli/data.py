@@ -6,7 +6,7 @@ import argparse
 import os
 
 from hdrisp.cli._options import add_data, add_out
-from hdrisp.synth.unprocess import SENSOR_MODELS
+from hdrisp.synth.unprocess import DEFAULT_SENSOR, SENSOR_MODELS
 
 ORDER = 20
 
@@ -64,10 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="black level in DN added to the raws (default: 0); dataset.json "
                        "then states the 'levels' normalisation, which training, evaluate and "
                        "develop apply")
-    synth.add_argument("--sensor", choices=SENSOR_MODELS, default="narrow",
-                       help="the synthetic camera: 'narrow' (default: one near-identity camera "
-                       "family, 10-bit) or 'cameras' (real cameras' colour matrices under "
-                       "daylight, tungsten and fluorescent light, real sensors' noise)")
+    synth.add_argument("--sensor", choices=SENSOR_MODELS, default=DEFAULT_SENSOR,
+                       help="the synthetic camera: 'camera' (default: one real camera, the "
+                       "Canon EOS 550D, in daylight, 10-bit), 'narrow' (a random near-identity "
+                       "colour matrix per pair, the sets of versions 1-2) or 'cameras' (78 real "
+                       "cameras under daylight, tungsten and fluorescent light, real noise)")
     synth.add_argument("--default", dest="default_set", choices=("full", "smoke"),
                        help="build (or reuse, if current) the cached default set instead; "
                        "the size options are then ignored")

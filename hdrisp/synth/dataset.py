@@ -50,6 +50,7 @@ from hdrisp.synth.sources import (
 )
 from hdrisp.synth.unprocess import (
     DEFAULT_BLACK_LEVEL,
+    DEFAULT_SENSOR,
     SENSOR_MODELS,
     WHITE_LEVEL,
     SensorParams,
@@ -58,8 +59,9 @@ from hdrisp.synth.unprocess import (
 )
 
 GENERATOR = "hdrisp.synth"
-SYNTH_VERSION = 2  # bump whenever the generator's output changes for the same arguments
+SYNTH_VERSION = 3  # bump whenever the generator's output changes for the same arguments
 # 2: the splits are cut from disjoint scenes (TEST_SCENES), two more source photographs
+# 3: the default sensor is one real camera outdoors ("camera"), no longer "narrow"
 SPLIT_CODES = {"train": 0, "test": 1, "full_resolution": 2}
 JPEG_QUALITY = 95
 DEFAULT_SET = {"n_train": 600, "n_test": 60, "patch": 448, "seed": 0, "n_full": 2,
@@ -90,7 +92,7 @@ class SyntheticPair:
 def synthesize_pair(rng: np.random.Generator, sources: dict[str, np.ndarray],
                     size: tuple[int, int], black_level: float = DEFAULT_BLACK_LEVEL,
                     white_level: float = WHITE_LEVEL, look: HDRLook | None = None,
-                    sensor: str = "narrow") -> SyntheticPair:
+                    sensor: str = DEFAULT_SENSOR) -> SyntheticPair:
     """Make one (raw, target) pair of ``size`` = (H, W) mosaic pixels, both even, with the
     synthetic sensor ``sensor`` (one of :data:`hdrisp.synth.unprocess.SENSOR_MODELS`)."""
     h, w = size
@@ -114,7 +116,7 @@ class _Job:
     black_level: float
     look: HDRLook
     sources: tuple[str, ...]
-    sensor: str = "narrow"
+    sensor: str = DEFAULT_SENSOR
 
 
 _SOURCE_CACHE: dict[str, np.ndarray] = {}  # name → decoded photograph, per process
@@ -244,7 +246,7 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
                      black_level: float = DEFAULT_BLACK_LEVEL, look: HDRLook | None = None,
                      sources: tuple[str, ...] | None = None,
                      test_scenes: tuple[str, ...] = TEST_SCENES,
-                     sensor: str = "narrow", progress: bool = False) -> Path:
+                     sensor: str = DEFAULT_SENSOR, progress: bool = False) -> Path:
     """Generate a synthetic paired set in the paper's layout (see the module docstring).
 
     Args:
@@ -262,7 +264,9 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
             frames (frame i shows the i-th of them, in turn), every other photograph the
             training pairs. No scene is in both splits.
         sensor: the synthetic camera (:data:`hdrisp.synth.unprocess.SENSOR_MODELS`):
-            ``"narrow"`` (default) or ``"cameras"``, real cameras under real lights.
+            ``"camera"`` (default: one real camera in daylight), ``"narrow"`` (a random
+            near-identity matrix per pair, versions 1-2) or ``"cameras"`` (real cameras under
+            real lights).
         progress: show a progress bar.
 
     Returns:
@@ -351,7 +355,7 @@ def dataset_parameters(n_train: int, n_test: int, patch: int, seed: int, n_full:
                        full_size: tuple[int, int], black_level: float, look: HDRLook,
                        names: tuple[str, ...],
                        test_scenes: tuple[str, ...] = TEST_SCENES,
-                       sensor: str = "narrow") -> dict:
+                       sensor: str = DEFAULT_SENSOR) -> dict:
     """The JSON-friendly parameters that fix a synthetic set (stored in dataset.json)."""
     return {"generator_version": SYNTH_VERSION, "n_train": int(n_train), "n_test": int(n_test),
             "patch": int(patch), "seed": int(seed), "n_full": int(n_full),

@@ -4,7 +4,9 @@ After Brooks et al., "Unprocessing Images for Learned Raw Denoising" (CVPR 2019)
 as small named stages. Every random quantity is drawn by :func:`sample_sensor` and kept in
 a :class:`SensorParams`, so each pair's manifest holds all of them.
 
-Stages and their ranges (``U`` uniform, ``logU`` log-uniform):
+Stages and their ranges (``U`` uniform, ``logU`` log-uniform) for the ``"narrow"`` sensor; the
+default ``"camera"`` sensor replaces stages 4-5 by one real camera's matrix and its white
+balance under daylight, and ``"cameras"`` replaces 4-6 and 8 (:data:`SENSOR_MODELS`):
 
 1. **Inverse tone curve**: the inverse of the smoothstep curve ``3x² − 2x³``.
 2. **Inverse sRGB gamma**: the IEC 61966-2-1 curve (:func:`hdrisp.raw.color.srgb_to_linear`).
@@ -70,9 +72,9 @@ class SensorParams:
         read_noise: signal-independent noise variance (signal range units squared).
         black_level: black level in DN.
         white_level: white (saturation) level in DN.
-        camera, illuminant, xy, noise_profile: what the ``"cameras"`` sensor drew (the
-            camera's name, the light and its CIE 1931 xy, the noise profile); empty for the
-            narrow sensor.
+        camera, illuminant, xy, noise_profile: what the ``"camera"`` and ``"cameras"``
+            sensors drew (the camera's name, the light and its CIE 1931 xy, the noise
+            profile); empty for the narrow sensor.
     """
 
     highlight_gain: float
@@ -105,11 +107,25 @@ class SensorParams:
         return out
 
 
-SENSOR_MODELS = ("narrow", "cameras")
-"""The synthetic sensors :func:`sample_sensor` draws: ``"narrow"``, one random near-identity
-camera family under a box of white balances (generator version 1, the module doc's ranges);
-``"cameras"``, real cameras' colour matrices under real illuminants with real sensors'
-noise (:func:`sample_camera_sensor`)."""
+SENSOR_MODELS = ("camera", "narrow", "cameras")
+"""The synthetic sensors :func:`sample_sensor` draws:
+
+- ``"camera"`` (the default set's, generator version 3): **one real camera outdoors**, the
+  Canon EOS 550D's published colour matrix under CIE daylight of U(5000, 7000) K (sun to
+  overcast), with the narrow sensor's exposure and noise (:func:`sample_one_camera_sensor`).
+  A learned ISP is trained for one camera, as the paper's network is (the Zurich set's raws
+  are one phone's, shot outdoors in daylight): the network must learn that camera's colour and
+  guess the light from the scene, which is the colour-constancy task the paper sets it.
+- ``"narrow"`` (generator versions 1-2): a *random* near-identity colour matrix per pair under
+  a box of white balances (the module doc's ranges, after Brooks et al., whose denoiser never
+  needs the colour right). No network can know a pair's matrix from its raw: on this set the
+  tutorial network's colour error is mostly that guess (measured in the README).
+- ``"cameras"``: 78 real cameras' matrices under daylight, tungsten and fluorescent light with
+  real sensors' noise (:func:`sample_camera_sensor`), for networks meant to develop any raw."""
+
+DEFAULT_SENSOR = "camera"
+ONE_CAMERA = ("Canon", "EOS 550D")   # the camera of the DNG shipped in hdrisp.tutorial.data
+ONE_CAMERA_DAYLIGHT_CCT = (5000.0, 7000.0)  # CIE D series: direct sun to overcast sky, K
 
 ILLUMINANT_MIX = (("daylight", 0.55), ("planckian", 0.25), ("fluorescent", 0.20))
 """How often each kind of light is drawn by the ``"cameras"`` sensor."""
@@ -120,15 +136,17 @@ CAMERA_EXPOSURE_RANGE = (0.15, 0.9)  # log-uniform: down to 2.6 stops under the 
 
 
 def sample_sensor(rng: np.random.Generator, black_level: float = DEFAULT_BLACK_LEVEL,
-                  white_level: float = WHITE_LEVEL, model: str = "narrow") -> SensorParams:
+                  white_level: float = WHITE_LEVEL, model: str = DEFAULT_SENSOR) -> SensorParams:
     """Draw the camera, white balance, exposure and noise of one raw.
 
     Args:
         rng: the pair's generator (every draw comes from it).
         black_level, white_level: the raw's levels in DN.
-        model: one of :data:`SENSOR_MODELS` (``"narrow"``: the module doc's ranges;
-            ``"cameras"``: :func:`sample_camera_sensor`).
+        model: one of :data:`SENSOR_MODELS` (``"camera"``: :func:`sample_one_camera_sensor`;
+            ``"narrow"``: the module doc's ranges; ``"cameras"``: :func:`sample_camera_sensor`).
     """
+    if model == "camera":
+        return sample_one_camera_sensor(rng, black_level, white_level)
     if model == "cameras":
         return sample_camera_sensor(rng, black_level, white_level)
     if model != "narrow":
@@ -140,19 +158,68 @@ def sample_sensor(rng: np.random.Generator, black_level: float = DEFAULT_BLACK_L
     cam /= cam.sum(axis=1, keepdims=True)  # exact row sums of 1 despite rounding
     wb = (float(rng.uniform(*RED_GAIN_RANGE)), 1.0, float(rng.uniform(*BLUE_GAIN_RANGE)))
     exposure = float(rng.uniform(*EXPOSURE_RANGE))
-    lo, hi = SHOT_NOISE_RANGE
-    log_shot = float(rng.uniform(math.log(lo), math.log(hi)))
-    slope, intercept, spread = READ_NOISE_FIT
-    log_read = slope * log_shot + intercept + float(rng.normal(0.0, spread))
+    shot, read = _narrow_noise(rng)
     return SensorParams(
         highlight_gain=gain,
         cam_from_srgb=tuple(tuple(float(v) for v in row) for row in cam),
         wb=wb,
         exposure=exposure,
-        shot_noise=math.exp(log_shot),
-        read_noise=math.exp(log_read),
+        shot_noise=shot,
+        read_noise=read,
         black_level=float(black_level),
         white_level=float(white_level),
+    )
+
+
+def _narrow_noise(rng: np.random.Generator) -> tuple[float, float]:
+    """(shot, read) noise variances of the narrow sensor (the module doc's stage 8)."""
+    lo, hi = SHOT_NOISE_RANGE
+    log_shot = float(rng.uniform(math.log(lo), math.log(hi)))
+    slope, intercept, spread = READ_NOISE_FIT
+    log_read = slope * log_shot + intercept + float(rng.normal(0.0, spread))
+    return math.exp(log_shot), math.exp(log_read)
+
+
+def sample_one_camera_sensor(rng: np.random.Generator, black_level: float = DEFAULT_BLACK_LEVEL,
+                             white_level: float = WHITE_LEVEL,
+                             camera: tuple[str, str] = ONE_CAMERA) -> SensorParams:
+    """A raw from one real camera outdoors (the ``"camera"`` sensor; every draw recorded).
+
+    - **Camera**: ``camera`` (make, model) from :data:`hdrisp.synth.cameras.CAMERAS`, by
+      default the Canon EOS 550D; ``cam_from_srgb`` is its published matrix's
+      :func:`~hdrisp.synth.cameras.srgb_to_camera`, the same for every pair.
+    - **Light**: CIE daylight of ``U(5000, 7000)`` K (:data:`ONE_CAMERA_DAYLIGHT_CCT`); the
+      white balance is the camera's own multipliers for it.
+    - **Exposure, noise, highlights**: as the narrow sensor (module doc, stages 3, 6, 8).
+
+    Examples:
+        >>> s = sample_one_camera_sensor(np.random.default_rng(0))
+        >>> s.camera, s.illuminant.startswith("daylight"), s.wb[1]
+        ('Canon EOS 550D', True, 1.0)
+        >>> 1.8 < s.wb[0] < 2.6 and 1.3 < s.wb[2] < 1.8   # the 550D's daylight multipliers
+        True
+    """
+    gain = float(rng.uniform(*HIGHLIGHT_GAIN_RANGE))
+    cam = cameras.camera(*camera)
+    cct = float(rng.uniform(*ONE_CAMERA_DAYLIGHT_CCT))
+    xy = cameras.illuminant_xy(cct, "daylight")
+    wb = cameras.white_balance_gains(cam.xyz_to_camera, xy)
+    exposure = float(rng.uniform(*EXPOSURE_RANGE))
+    shot, read = _narrow_noise(rng)
+    cam_from_srgb = cameras.srgb_to_camera(cam.xyz_to_camera)
+    return SensorParams(
+        highlight_gain=gain,
+        cam_from_srgb=tuple(tuple(float(v) for v in row) for row in cam_from_srgb),
+        wb=tuple(float(v) for v in wb),
+        exposure=exposure,
+        shot_noise=shot,
+        read_noise=read,
+        black_level=float(black_level),
+        white_level=float(white_level),
+        camera=cam.name,
+        illuminant=f"daylight {cct:.0f} K",
+        xy=(float(xy[0]), float(xy[1])),
+        noise_profile="narrow (Brooks et al.)",
     )
 
 
