@@ -496,8 +496,8 @@ for subtract in (True, False):
 #
 # The paper's data set is private, so hdrisp *makes* one: bundled photographs are
 # "unprocessed" into 10-bit RGGB raws (inverse gamma and tone curve, one real camera's colour
-# matrix — the Canon EOS 550D's —, inverse white balance for a daylight between 5000 and
-# 7000 K, exposure, noise as above, quantisation) and, from the same
+# matrix — the Canon EOS 550D's —, inverse white balance for a daylight of 6000 K, exposure,
+# noise as above, quantisation) and, from the same
 # clean scene, a tone-mapped "HDR look" target is rendered. Every sampled parameter is kept in
 # `manifest.json`. Raw (quick preview) on top, target below:
 

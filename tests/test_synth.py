@@ -296,25 +296,30 @@ def test_camera_sensor_spans_real_cameras_lights_and_exposures() -> None:
         assert np.allclose(gains, d.wb)
 
 
-def test_the_default_sensor_is_one_camera_in_daylight(tmp_path: Path) -> None:
+def test_the_default_sensor_is_one_camera_in_one_daylight(tmp_path: Path) -> None:
     """The default set is one camera (the Canon EOS 550D's published matrix in every pair)
-    under daylight from direct sun to overcast: bluer light, more red gain and less blue, and
-    gains near a Canon's daylight multipliers (about 2.0 red, 1.5 blue)."""
+    under one daylight of 6000 K; "camera_daylight" varies the light from direct sun to
+    overcast: bluer light, more red gain and less blue, gains near a Canon's daylight
+    multipliers (about 2.0 red, 1.5 blue)."""
     from hdrisp.synth import cameras
+    from hdrisp.synth.unprocess import sample_sensor
 
     root = generate_dataset(tmp_path / "s", n_train=6, n_test=2, patch=64, n_full=0, seed=3)
     manifest = _manifest(root)
     assert manifest["parameters"]["sensor"] == "camera"
-    records = [r["sensor"] for r in manifest["pairs"]]
     cam = cameras.camera("Canon", "EOS 550D")
     expected = cameras.srgb_to_camera(cam.xyz_to_camera)
-    for s in records:
-        assert s["camera"] == "Canon EOS 550D"
+    for pair in manifest["pairs"]:
+        s = pair["sensor"]
+        assert s["camera"] == "Canon EOS 550D" and s["illuminant"] == "daylight 6000 K"
         np.testing.assert_allclose(s["cam_from_srgb"], expected, atol=1e-12)
-        kelvin = float(s["illuminant"].split()[1])
-        assert 5000 <= kelvin <= 7000
-    by_k = sorted(records, key=lambda s: float(s["illuminant"].split()[1]))
-    assert by_k[0]["wb"][0] < by_k[-1]["wb"][0] and by_k[0]["wb"][2] > by_k[-1]["wb"][2]
+        assert s["wb"] == manifest["pairs"][0]["sensor"]["wb"]
+    rng = np.random.default_rng(5)
+    draws = [sample_sensor(rng, model="camera_daylight") for _ in range(40)]
+    kelvins = [float(d.illuminant.split()[1]) for d in draws]
+    assert min(kelvins) >= 5000 and max(kelvins) <= 7000 and max(kelvins) - min(kelvins) > 1000
+    by_k = [d for _, d in sorted(zip(kelvins, draws, strict=True), key=lambda kd: kd[0])]
+    assert by_k[0].wb[0] < by_k[-1].wb[0] and by_k[0].wb[2] > by_k[-1].wb[2]
     sun = cameras.white_balance_gains(cam.xyz_to_camera, cameras.illuminant_xy(5500, "daylight"))
     assert 1.9 < sun[0] < 2.4 and 1.35 < sun[2] < 1.75
 

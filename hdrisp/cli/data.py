@@ -66,7 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "develop apply")
     synth.add_argument("--sensor", choices=SENSOR_MODELS, default=DEFAULT_SENSOR,
                        help="the synthetic camera: 'camera' (default: one real camera, the "
-                       "Canon EOS 550D, in daylight, 10-bit), 'narrow' (a random near-identity "
+                       "Canon EOS 550D, in daylight of 6000 K, 10-bit), 'camera_daylight' (the "
+                       "same under 5000-7000 K), 'narrow' (a random near-identity "
                        "colour matrix per pair, the sets of versions 1-2) or 'cameras' (78 real "
                        "cameras under daylight, tungsten and fluorescent light, real noise)")
     synth.add_argument("--default", dest="default_set", choices=("full", "smoke"),

@@ -61,7 +61,7 @@ from hdrisp.synth.unprocess import (
 GENERATOR = "hdrisp.synth"
 SYNTH_VERSION = 3  # bump whenever the generator's output changes for the same arguments
 # 2: the splits are cut from disjoint scenes (TEST_SCENES), two more source photographs
-# 3: the default sensor is one real camera outdoors ("camera"), no longer "narrow"
+# 3: the default sensor is one real camera in one daylight ("camera"), no longer "narrow"
 SPLIT_CODES = {"train": 0, "test": 1, "full_resolution": 2}
 JPEG_QUALITY = 95
 DEFAULT_SET = {"n_train": 600, "n_test": 60, "patch": 448, "seed": 0, "n_full": 2,
@@ -264,7 +264,8 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
             frames (frame i shows the i-th of them, in turn), every other photograph the
             training pairs. No scene is in both splits.
         sensor: the synthetic camera (:data:`hdrisp.synth.unprocess.SENSOR_MODELS`):
-            ``"camera"`` (default: one real camera in daylight), ``"narrow"`` (a random
+            ``"camera"`` (default: one real camera in one daylight), ``"camera_daylight"``
+            (the same under 5000-7000 K), ``"narrow"`` (a random
             near-identity matrix per pair, versions 1-2) or ``"cameras"`` (real cameras under
             real lights).
         progress: show a progress bar.
