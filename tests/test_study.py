@@ -122,8 +122,8 @@ def test_cast_set_is_one_scene_under_several_gains_with_one_target(cast):
             for plane, gain in ((np.s_[0::2, 0::2], item.gains[0]),
                                 (np.s_[1::2, 1::2], item.gains[2])):
                 before, after = src_raw[plane].astype(float), raw[plane].astype(float)
-                ok = (before > 20) & (before * gain < 1000)
-                assert ok.sum() > 100
+                ok = (before > 20) & (before * gain < 1000)  # neither dark nor clipped
+                assert ok.sum() > 40  # enough samples of the 1024 to check the gain on
                 np.testing.assert_allclose(after[ok], before[ok] * gain, atol=0.51)
             assert item.gains[0] > 1 > item.gains[2]  # warmer than daylight
 

@@ -194,9 +194,24 @@ PAPER_ROWS = {4: ({"mse": 1.0, "hist": 0.25}, "off"),
               0: ({"mse": 10.0, "hist": 0.25, "vgg": 1.0, "ssim": 0.4}, "efficientnet-lite0")}
 
 
+@pytest.fixture(scope="module")
+def narrow_synthetic(tmp_path_factory) -> Path:
+    """tiny_synthetic's pairs from the narrow sensor (generator versions 1-2), on which the
+    DDP comparison's tolerances were measured. On the default one-camera set the same test
+    matches every logged term to 1e-5 but Adam's level-0 first moment only to 2e-3 relative:
+    the amplification of summation-order rounding its docstring describes is larger there
+    (measured 2026-11-29); the gradients of a wrong data split or reduction differ by far more."""
+    from hdrisp.synth import generate_dataset
+
+    out = tmp_path_factory.mktemp("narrow")
+    generate_dataset(out, n_train=8, n_test=4, patch=64, seed=7, workers=1, n_full=1,
+                     full_size=(128, 192), sensor="narrow")
+    return out
+
+
 @pytest.mark.slow  # ~25 s at level 4, ~60 s at level 0: torchrun starts two interpreters
 @pytest.mark.parametrize("level", [4, 0])
-def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tiny_synthetic,
+def test_two_gloo_processes_match_one_process_with_the_same_global_batch(narrow_synthetic,
                                                                          tmp_path, level):
     """torchrun, 2 processes × batch 2, against 1 process × batch 4: one epoch (2 steps),
     with every term of the paper's row of the level on: MSE + 0.25·Hist at level 4, and
@@ -230,11 +245,11 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tiny_sy
     torch.manual_seed(0)  # both runs start from the same weights (a level 0 needs --init)
     init = tmp_path / "init.pt"
     torch.save(build("rawtonemap", level=level).state_dict(), init)
-    single = train_level(cfg, level, out=tmp_path / "one", data_root=tiny_synthetic, init=init)
+    single = train_level(cfg, level, out=tmp_path / "one", data_root=narrow_synthetic, init=init)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     done = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "hdrisp", "train", "--config", str(path), "--data", str(tiny_synthetic),
+         "-m", "hdrisp", "train", "--config", str(path), "--data", str(narrow_synthetic),
          "--out", str(tmp_path / "two"), "--levels", str(level), "--init", str(init)],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

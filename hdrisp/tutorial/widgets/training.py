@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from hdrisp.errors import WidgetValueError
 from hdrisp.models import build, load_weights
+from hdrisp.models.weights import build_options, read_state_dict
 from hdrisp.tutorial.widgets._base import _Observable, to_display_image
 
 
@@ -63,14 +64,15 @@ class TrainingMonitor(_Observable):
         self._notify(event)
 
     def render_preview(self, level: int, checkpoint: str | os.PathLike) -> np.ndarray:
-        """Run the checkpoint's model at ``level`` on the preview input → H×W×3 float32."""
-
-
+        """Run the checkpoint's model at ``level`` on the preview input → H×W×3 float32
+        (built as the checkpoint was trained: with or without instance norms)."""
         x = torch.as_tensor(np.asarray(self.preview) if not hasattr(self.preview, "detach")
                             else self.preview).float()
         if x.ndim == 3:
             x = x[None]
-        model = load_weights(build(self.model_name, level=level), checkpoint).eval()
+        options = build_options(read_state_dict(checkpoint)) if self.model_name == "rawtonemap" \
+            else {}
+        model = load_weights(build(self.model_name, level=level, **options), checkpoint).eval()
         with torch.no_grad():
             return to_display_image(model(x[:1])[0], f"level {level} preview")
 
