@@ -267,3 +267,44 @@ def test_a_network_trained_without_instance_norm_loads_for_evaluation(tmp_path) 
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), plain(x), rtol=0, atol=0)
     assert not any(".instance." in k for k in loaded.state_dict())
+
+
+def test_evaluate_reuses_an_identical_report_and_only_that(tiny_synthetic: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``reuse=True`` reads back ``report.json`` when the weights' bytes, data, methods and
+    metrics are those it was computed from (lesson 04 after ``hdrisp demo``), and scores again
+    when any of them differs."""
+    from hdrisp.evaluation import report as report_module
+    from hdrisp.models import build
+
+    torch.manual_seed(0)
+    weights = tmp_path / "w.pt"
+    torch.save({"model": build("rawtonemap", level=0, instance_norm=False).state_dict()},
+               weights)
+    args = {"out_dir": tmp_path / "eval", "baselines": ("classical",), "progress": False,
+            "metrics": ("psnr", "delta_e2000")}
+    first = report_module.evaluate(tiny_synthetic, weights, **args)
+    assert first.paths["report"].is_file()
+    scored = []
+    original = report_module._Scorer.score
+    monkeypatch.setattr(report_module._Scorer, "score",
+                        lambda self, *a, **k: scored.append(a[0]) or original(self, *a, **k))
+    again = report_module.evaluate(tiny_synthetic, weights, reuse=True, **args)
+    assert scored == []
+    assert again.summary == first.summary and again.per_image == first.per_image
+    assert again.given == first.given and again.metrics == first.metrics
+    assert again.paths["csv"] == first.paths["csv"]
+    # reuse=False always scores; so does any change of metrics, methods or weights
+    report_module.evaluate(tiny_synthetic, weights, **args)
+    assert scored == [0, 1, 2, 3]
+    report_module.evaluate(tiny_synthetic, weights, reuse=True, **{**args, "metrics": ("psnr",)})
+    assert len(scored) == 8
+    report_module.evaluate(tiny_synthetic, weights, reuse=True,
+                           **{**args, "baselines": ("classical", "drago")})
+    assert len(scored) == 12
+    torch.save({"model": build("rawtonemap", level=0, instance_norm=False).state_dict()},
+               weights)  # other random weights, same file name
+    changed = report_module.evaluate(tiny_synthetic, weights, reuse=True, **args)
+    assert len(scored) == 16
+    network = next(iter(changed.summary))
+    assert changed.summary[network]["psnr"] != first.summary[network]["psnr"]

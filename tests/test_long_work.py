@@ -302,4 +302,32 @@ def test_demo_runs_the_notebooks_with_bars(tiny_synthetic, tmp_path, monkeypatch
     assert main(["demo", "--smoke", "--out", str(tmp_path / "demo"),
                  "--run", str(tmp_path / "run")]) == 0
     assert calls and calls[0]["progress"] is True
+    assert calls[0]["exercises"] is False  # the demo stops each lesson at its exercises
     assert iio.imread(next((tmp_path / "demo").glob("*.png"))).ndim == 3
+
+
+def test_notebooks_can_stop_at_the_exercises(tmp_path) -> None:
+    """``exercises=False`` (what ``hdrisp demo`` runs) executes a lesson up to its
+    ``## Exercises`` heading and says so; the whole lesson runs by default."""
+    from hdrisp.errors import NotebookError
+    from hdrisp.tutorial.runner import EXERCISES_LEFT_OUT, run_notebooks
+
+    source = tmp_path / "lessons"
+    source.mkdir()
+    book = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    book.cells = [nbformat.v4.new_code_cell("SMOKE = False", metadata={"tags": ["parameters"]}),
+                  nbformat.v4.new_code_cell("print('taught')"),
+                  nbformat.v4.new_markdown_cell("## Exercises\n\n**1 ·** ..."),
+                  nbformat.v4.new_code_cell("raise RuntimeError('an exercise ran')")]
+    nbformat.write(book, source / "01_tiny.ipynb")
+    (run,) = run_notebooks(None, tmp_path / "cut", notebooks_dir=source, html=False,
+                           exercises=False)
+    cells = nbformat.read(run.notebook, as_version=4).cells
+    assert "taught" in cells[-2].outputs[0]["text"]
+    assert cells[-1].cell_type == "markdown" and cells[-1].source == EXERCISES_LEFT_OUT
+    assert not any("an exercise ran" in c.source for c in cells)
+    assert sorted(p.name for p in (tmp_path / "cut").iterdir()) == ["01_tiny.ipynb"]
+    with pytest.raises(NotebookError, match="an exercise ran"):
+        run_notebooks(None, tmp_path / "whole", notebooks_dir=source, html=False)

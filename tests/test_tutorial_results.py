@@ -47,8 +47,13 @@ def test_demo_writes_the_results_table_and_file(smoke_demo) -> None:
     assert "libraw" not in results["patches"]["methods"]  # needs a camera file: noted, left out
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert "SMOKE" in markdown and markdown.count("| method |") == 2
-    assert (out / "results" / "metrics.md").is_file()
     assert (out / "results" / "frames_metrics.md").is_file()
+    # the patches are scored where lesson 04 scores them, with its metrics: the lesson reuses it
+    from hdrisp.evaluation.metrics import FULL_REFERENCE
+
+    saved = json.loads((run / "evaluation" / "report.json").read_text(encoding="utf-8"))
+    assert saved["key"]["metrics"] == list(FULL_REFERENCE)
+    assert (run / "evaluation" / "metrics.md").is_file()
 
 
 def test_the_committed_results_have_the_format_of_a_fresh_run(smoke_demo) -> None:

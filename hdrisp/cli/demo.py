@@ -8,8 +8,10 @@
 4. scores its level-0 network against every baseline on the held-out test patches and the
    held-out full frames: ``OUT/results.md`` and ``OUT/results.json`` (and, for a full run in
    a source checkout, ``notebooks/results/tutorial.json``, which lessons 03 and 04 quote);
-5. runs lessons 01–04 against that run, writing executed copies and HTML under
-   ``OUT/notebooks``.
+5. runs lessons 01–04 in full mode against that run, each up to its exercises (those of
+   lessons 03 and 04 train and score runs of their own: the student's minutes; ``--exercises``
+   runs them too), writing executed copies and HTML under ``OUT/notebooks``. Lesson 04's
+   metric table reads back the report of step 4 instead of scoring again.
 
 ``--smoke`` is the quick path (CI): the small set, two steps per level into
 ``runs/tutorial_smoke``, the lessons in smoke mode; its network is untrained, and every table
@@ -41,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--notebooks", nargs="*", default=None, metavar="NN",
                    help=f"which lessons (numbers like 01 02), default {' '.join(LESSONS)}")
     p.add_argument("--no-notebooks", action="store_true", help="stop after the sample DNG")
+    p.add_argument("--exercises", action="store_true",
+                   help="run the lessons' exercises too (they train and score runs of their "
+                   "own: about 5 more minutes on a 2-core CPU)")
     p.add_argument("--skip-lessons", action="store_true",
                    help="train and score, but do not run the lessons")
     p.add_argument("--results-file", metavar="JSON", default=None,
@@ -84,6 +89,7 @@ def demo_command(args: argparse.Namespace) -> int:
     if args.no_notebooks:
         return 0
 
+    from hdrisp.evaluation.metrics import FULL_REFERENCE
     from hdrisp.training import load_config, replace, train_schedule
     from hdrisp.tutorial import helpers
     from hdrisp.tutorial import results as tutorial_results
@@ -104,10 +110,13 @@ def demo_command(args: argparse.Namespace) -> int:
     print(f"    {trained_s / 60:.1f} min")
 
     print("4/5 the network against every baseline, held-out patches and full frames")
+    # the patches are scored with every full-reference metric into the run's evaluation/
+    # folder, exactly as lesson 04 asks for its table, which then reads this report back
     results = tutorial_results.collect_results(
         run, root, out_dir=out / "results", config_name=config.name, device=args.device,
         train_wall_s=None if finished else trained_s,
-        precision=args.precision if args.precision != "auto" else "fp32")
+        precision=args.precision if args.precision != "auto" else "fp32",
+        patches_dir=run / "evaluation", patch_metrics=FULL_REFERENCE)
     table = tutorial_results.results_markdown(results)
     (out / "results.md").write_text(table, encoding="utf-8")
     written = [tutorial_results.write_results(results, out / "results.json")]
@@ -122,10 +131,11 @@ def demo_command(args: argparse.Namespace) -> int:
     if args.skip_lessons:
         return 0
     mode = "smoke" if smoke else "full"
-    print(f"5/5 the lessons ({mode} mode) against {run}")
+    print(f"5/5 the lessons ({mode} mode{'' if args.exercises else ', up to the exercises'}) "
+          f"against {run}")
     lessons = run_notebooks(args.notebooks or list(LESSONS), out / "notebooks", smoke=smoke,
                             parameters={"RUN_DIR": str(run), "DEVICE": args.device},
-                            progress=True)
+                            progress=True, exercises=args.exercises)
     for r in lessons:
         html = f", {r.html}" if r.html else ""
         print(f"    {r.name}: {r.notebook}{html} ({r.seconds:.0f} s)")

@@ -20,16 +20,26 @@ white balance and colour matrix — from the file for camera raws and DNGs, from
 manifest for the synthetic set's PNG patches (:func:`hdrisp.data.read_pair_metadata`).
 The ``greyworld`` row ignores them on purpose. The networks get the raw alone. Each table
 says what every row was given (its ``given`` column).
+
+**Reuse.** :func:`evaluate` also writes ``report.json``: the report and what it was computed
+from (the weights' SHA-256, the data set's files, split, level, methods, metrics, device,
+precision, hdrisp's version). ``evaluate(..., reuse=True)`` reads it back instead of scoring
+again when all of those match (``hdrisp demo`` scores the tutorial run once, and lesson 04's
+table then costs nothing); anything else scores afresh.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import io
+import json
 import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,7 +49,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hdrisp import isp
+from hdrisp import __version__, isp
 from hdrisp.data import (
     FullResolutionDataset,
     PairedRawDataset,
@@ -61,7 +71,7 @@ from hdrisp.inference.tiling import tiled_forward
 from hdrisp.models import build, load_weights
 from hdrisp.models.weights import build_options, read_state_dict
 from hdrisp.raw import pack, read_raw, to_uint8
-from hdrisp.runtime import Runtime
+from hdrisp.runtime import DEFAULT_THREADS, Runtime
 
 MODEL_LABELS = {"rawtonemap": "RawTonemapNet", "pynet": "PyNET"}
 
@@ -270,9 +280,11 @@ class _Scorer:
 
     def score(self, index: int | str, raw: torch.Tensor, target: torch.Tensor,
               mosaic: isp.LinearMosaic, where: str | os.PathLike) -> None:
-        scorers = {name: get_metric(name) for name in self.metrics}
+        """Develop ``raw``/``mosaic`` with every method, then score the results against
+        ``target`` (one row per method), the metrics of the methods in parallel threads."""
         target_batch = target[None].float()
         height, width = target.shape[-2:]
+        developed: list[tuple[str, np.ndarray]] = []
         for method in self.methods:
             if method in self.skipped:
                 continue
@@ -294,16 +306,28 @@ class _Scorer:
             self.given.setdefault(method, set()).add(given)
             if self.image_dir is not None:
                 _save_png(self.image_dir / f"{index}_{_slug(method)}.png", img)
-            row: dict = {"method": method, "index": index}
-            pred = _to_batch(img)
-            for name, metric in scorers.items():
-                inputs = (pred, target_batch) if metric.kind == "full-reference" else (pred,)
-                try:
-                    row[name] = metric.fn(*inputs)
-                except MetricNotApplicable as exc:
-                    self.not_applicable[name] = exc.problem
-                    row[name] = math.nan
-            self.per_image.append(row)
+            developed.append((method, img))
+        for method, (values, problems) in zip(
+                [m for m, _ in developed],
+                _in_threads(lambda item: self._metric_values(item[1], target_batch), developed),
+                strict=True):
+            self.not_applicable.update(problems)
+            self.per_image.append({"method": method, "index": index, **values})
+
+    def _metric_values(self, img: np.ndarray, target_batch: torch.Tensor
+                       ) -> tuple[dict[str, float], dict[str, str]]:
+        """Every metric of one result: (name → value, name → why it is not applicable)."""
+        pred = _to_batch(img)
+        values, problems = {}, {}
+        for name in self.metrics:
+            metric = get_metric(name)
+            inputs = (pred, target_batch) if metric.kind == "full-reference" else (pred,)
+            try:
+                values[name] = metric.fn(*inputs)
+            except MetricNotApplicable as exc:
+                problems[name] = exc.problem
+                values[name] = math.nan
+        return values, problems
 
     def report(self, n_images: int) -> EvaluationReport:
         methods = [m for m in self.methods if m not in self.skipped]
@@ -317,6 +341,23 @@ class _Scorer:
             seconds_per_image={m: self.seconds.get(m, 0.0) / n_images for m in methods},
             per_image=self.per_image, n_images=n_images, metrics=tuple(self.metrics),
             notes=notes, given={m: "; ".join(sorted(self.given.get(m, ()))) for m in methods})
+
+
+def _in_threads(fn: Callable, items: Sequence) -> list:
+    """``[fn(item) for item in items]``, computed in one thread per core with PyTorch held to
+    one thread each meanwhile. Most metric time is single-threaded NumPy (CIELAB, CIEDE2000),
+    which leaves the other core idle; on a busy machine, PyTorch's own threads spinning on
+    cores taken by other work slow a metric many-fold. Same values, in order."""
+    workers = min(len(items), DEFAULT_THREADS)
+    if workers <= 1:
+        return [fn(item) for item in items]
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(fn, items))
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _slug(text: str) -> str:
@@ -352,6 +393,7 @@ def evaluate(
     metrics: Sequence[str] = FULL_REFERENCE,
     seed: int = 0,
     progress: bool = True,
+    reuse: bool = False,
 ) -> EvaluationReport:
     """Score the network, PyNET (when its weights are given) and the baselines on a split.
 
@@ -371,6 +413,8 @@ def evaluate(
             ``"liqe"`` with pyiqa) score each result on its own.
         device, precision: where and how the networks run (:mod:`hdrisp.runtime`).
         progress: show a tqdm progress bar.
+        reuse: return the report that an identical earlier call wrote to ``out_dir``
+            (``report.json``; module docstring) instead of scoring again.
 
     Returns:
         An :class:`EvaluationReport`; the tables are in ``report.paths``.
@@ -384,6 +428,17 @@ def evaluate(
     n_images = len(dataset) if limit is None else min(limit, len(dataset))
     if n_images == 0:
         raise DatasetError(f"the {split!r} split has no pairs to evaluate", data_root)
+    key = {"hdrisp": [__version__, _code_digest()], "weights": _file_digest(weights),
+           "random_weights": bool(random_weights), "seed": seed if random_weights else None,
+           "pynet_weights": _file_digest(pynet_weights), "data": _data_identity(data_root),
+           "split": split, "level": level, "layout": layout, "images": n_images,
+           "baselines": list(baselines), "metrics": list(metrics),
+           "device": runtime.device.type, "precision": runtime.precision}
+    saved = Path(out_dir) / REPORT_FILE
+    if reuse:
+        report = _read_report(saved, key)
+        if report is not None:
+            return report
     recorded = read_pair_metadata(data_root)
     scorer = _Scorer(load_models(level, weights, random_weights, pynet_weights, seed, runtime),
                      baselines, metrics, runtime)
@@ -396,6 +451,67 @@ def evaluate(
     title = (f"{n_images} {split} pairs of {Path(data_root).name}, level {level}"
              f" (8-bit results; {runtime.device.type} {runtime.precision} timings)")
     report.paths = write_tables(report, out_dir, title=title)
+    _write_atomic(saved, json.dumps({"key": key, "report": _report_fields(report)}, indent=1))
+    report.paths["report"] = saved
+    return report
+
+
+REPORT_FILE = "report.json"
+_REPORT_FIELDS = ("summary", "seconds_per_image", "per_image", "n_images", "metrics", "notes",
+                  "given")
+
+
+@functools.cache
+def _code_digest() -> str:
+    """SHA-256 over hdrisp's own Python sources: a report computed by other code is stale."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _file_digest(path: str | os.PathLike | None) -> str | None:
+    """SHA-256 of a file's bytes (None for None)."""
+    if path is None:
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _data_identity(data_root: str | os.PathLike) -> dict:
+    """What identifies a data set's contents cheaply: its folder, the digests of its
+    ``dataset.json`` and ``manifest.json`` (the synthetic set's parameters and every pair's
+    draws) and, for sets without them, the modification times of its split folders."""
+    root = Path(data_root).resolve()
+    files = {name: _file_digest(root / name) for name in ("dataset.json", "manifest.json")
+             if (root / name).is_file()}
+    folders = {} if files else {p.name: p.stat().st_mtime_ns for p in sorted(root.iterdir())
+                                if p.is_dir()}
+    return {"root": str(root), "files": files, "folders": folders}
+
+
+def _report_fields(report: EvaluationReport) -> dict:
+    return {name: getattr(report, name) for name in _REPORT_FIELDS}
+
+
+def _read_report(path: Path, key: dict) -> EvaluationReport | None:
+    """The report saved at ``path`` if it was computed from ``key``, else None."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("key") != json.loads(json.dumps(key)):
+            return None
+        fields = saved["report"]
+        report = EvaluationReport(**{name: fields[name] for name in _REPORT_FIELDS})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    report.metrics = tuple(report.metrics)
+    report.paths = {"csv": path.parent / "metrics.csv", "markdown": path.parent / "metrics.md",
+                    "per_image": path.parent / "per_image.csv", "report": path}
     return report
 
 

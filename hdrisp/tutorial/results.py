@@ -122,10 +122,16 @@ def collect_results(run_dir: str | os.PathLike, data_root: str | os.PathLike, *,
                     baselines: Sequence[str] = tuple(isp.BASELINES),
                     train_wall_s: float | None = None, device: str = "cpu",
                     precision: str = "fp32", limit: int | None = None,
-                    progress: bool = True) -> dict:
+                    progress: bool = True, patches_dir: str | os.PathLike | None = None,
+                    patch_metrics: Sequence[str] = METRICS) -> dict:
     """Score the run's level-0 network (``weights``, default ``run_dir/level0/last.pt``) and
     every baseline on the test patches and the full frames of ``data_root``; the tables are
     written to ``out_dir`` (``metrics.md``, ``frames_metrics.md`` …).
+
+    ``patches_dir`` (default ``out_dir``) takes the patches' tables instead, scored with
+    ``patch_metrics`` (which must include :data:`METRICS`) and reused when an identical
+    report is there already (``evaluate(..., reuse=True)``): ``hdrisp demo`` scores into the
+    run's ``evaluation/`` folder with every full-reference metric, the call lesson 04 makes.
 
     Returns:
         The results dict (module docstring), ``smoke`` read from the run's config.
@@ -133,9 +139,12 @@ def collect_results(run_dir: str | os.PathLike, data_root: str | os.PathLike, *,
     weights = Path(weights) if weights is not None else Path(run_dir) / "level0" / "last.pt"
     if not weights.is_file():
         raise DatasetError("no finished level-0 checkpoint to evaluate: train first", weights)
-    patches = evaluate(data_root, weights, out_dir=out_dir, baselines=baselines,
-                       metrics=METRICS, device=device, precision=precision, limit=limit,
-                       progress=progress)
+    missing = [m for m in METRICS if m not in patch_metrics]
+    if missing:
+        raise ConfigError(f"patch_metrics must include {', '.join(missing)}")
+    patches = evaluate(data_root, weights, out_dir=patches_dir or out_dir, baselines=baselines,
+                       metrics=tuple(patch_metrics), device=device, precision=precision,
+                       limit=limit, progress=progress, reuse=True)
     frames = evaluate_frames(data_root, weights, out_dir=out_dir, baselines=baselines,
                              metrics=METRICS, device=device, precision=precision,
                              save_images=True, progress=progress)

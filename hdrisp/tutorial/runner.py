@@ -5,6 +5,10 @@ Each notebook's first code cell is tagged ``parameters`` and defines ``SMOKE``,
 ``DATA_DIR``, ``RUN_DIR`` and ``DEVICE``; papermill injects the values given
 here after it. Notebooks run with their own folder as working directory (as in
 JupyterLab), so relative paths given here are made absolute first.
+
+``exercises=False`` runs each lesson up to its ``## Exercises`` heading (what ``hdrisp demo``
+shows: the exercises of lessons 03 and 04 train and score runs of their own, minutes that
+belong to the student); the test suite runs the lessons whole.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from hdrisp.errors import NotebookError
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 PATH_PARAMETERS = ("DATA_DIR", "RUN_DIR")  # made absolute before they reach the kernel
+EXERCISES_HEADING = "## Exercises"
+EXERCISES_LEFT_OUT = ("**The exercises are not run here.** `hdrisp demo` runs each lesson up "
+                      "to this point; open the lesson (`make lab`) to do them, with the same "
+                      "`RUN_DIR`.")
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,26 @@ def _environment(env: Mapping[str, str] | None) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def without_exercises(source: str | os.PathLike, destination: str | os.PathLike) -> Path:
+    """Write a copy of the notebook ``source`` cut before its first markdown cell that starts
+    with ``## Exercises``, ending in a note saying so (the whole notebook when it has none).
+
+    Returns:
+        ``destination``.
+    """
+    import nbformat
+
+    notebook = nbformat.read(os.fspath(source), as_version=4)
+    for k, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith(EXERCISES_HEADING):
+            notebook.cells = [*notebook.cells[:k],
+                              nbformat.v4.new_markdown_cell(EXERCISES_LEFT_OUT)]
+            break
+    destination = Path(destination)
+    nbformat.write(notebook, os.fspath(destination))
+    return destination
+
+
 def to_html(notebook: str | os.PathLike, html_path: str | os.PathLike) -> Path:
     """Convert an executed notebook to a standalone HTML file (nbconvert's lab template)."""
     from nbconvert import HTMLExporter
@@ -95,7 +123,7 @@ def run_notebooks(names: Sequence[str] | None = None,
                   notebooks_dir: str | os.PathLike | None = None,
                   kernel_name: str = "python3", html: bool = True,
                   env: Mapping[str, str] | None = None,
-                  progress: bool = False) -> list[ExecutedNotebook]:
+                  progress: bool = False, exercises: bool = True) -> list[ExecutedNotebook]:
     """Execute notebooks in order with papermill; write executed copies and HTML.
 
     Args:
@@ -110,6 +138,8 @@ def run_notebooks(names: Sequence[str] | None = None,
         html: also convert each executed notebook to HTML.
         env: environment variables for the kernels (e.g. ``{"OMP_NUM_THREADS": "1"}``).
         progress: show a progress bar of the cells of each notebook, named ``NN_name (k/n)``.
+        exercises: run the exercises too; False stops each notebook at its ``## Exercises``
+            heading (:func:`without_exercises`).
 
     Returns:
         One :class:`ExecutedNotebook` per notebook, in order.
@@ -142,14 +172,19 @@ def run_notebooks(names: Sequence[str] | None = None,
             executed = out / source.name
             start = time.perf_counter()
             bar = {"desc": f"{source.stem} ({k}/{len(sources)})"} if progress else False
+            to_run = source if exercises else without_exercises(
+                source, out / f".{source.stem}.no-exercises.ipynb")
             try:
-                papermill.execute_notebook(os.fspath(source), os.fspath(executed),
+                papermill.execute_notebook(os.fspath(to_run), os.fspath(executed),
                                            parameters=params, kernel_name=kernel_name,
                                            cwd=os.fspath(source.parent), progress_bar=bar)
             except PapermillExecutionError as exc:
                 raise NotebookError(f"cell {exc.exec_count} failed with {exc.ename}: "
                                   f"{exc.evalue} (executed copy: {executed})",
                                   path=source) from exc
+            finally:
+                if to_run != source:
+                    to_run.unlink(missing_ok=True)
             seconds = time.perf_counter() - start
             page = to_html(executed, executed.with_suffix(".html")) if html else None
             results.append(ExecutedNotebook(source.stem, executed, page, seconds))
