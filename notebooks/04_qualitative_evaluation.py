@@ -440,9 +440,11 @@ checks.check_develop_size(canon_image, canon_packed.shape)
 # Level 0 returns twice the packed size — the raw's own size. The frame is developed in
 # overlapping tiles; the network's global operators (instance normalisation, the attention
 # blocks' pooled statistics) then see one tile at a time, which can shift tone between tiles.
-# More important here: the network only saw synthetic 10-bit raws of another "camera" (divided
-# by 1020, never this sensor's colour matrix or noise), so colours and exposure can be off —
-# a learned ISP is specific to the sensor it was trained on.
+# More important here: the synthetic set is made through this very camera's published colour
+# matrix (the Canon EOS 550D), but in one daylight of 6000 K, from seven photographs with
+# almost no greens, and with synthetic noise. This raw was shot under warm light, so the
+# network keeps a warm cast no as-shot white balance would remove, and the chart's greens come
+# out dark — a learned ISP knows the sensor, the light and the colours it was trained on.
 
 # %% [markdown]
 # **5 · No reference.** The paper scores with NIMA, MUSIQ and LIQE; offline, hdrisp offers PIQE

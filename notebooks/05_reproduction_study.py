@@ -194,10 +194,10 @@ for name, light in ILLUMINANTS.items():
     print(f"{name:4s} {light.kind:32s} {light.cct} K   gains R {g[0]:.2f}  B {g[2]:.2f}")
 
 # %% [markdown]
-# Now the set itself: the first test scenes, each under every illuminant of the study. In the
-# synthetic set each scene has its own camera matrix (its manifest), so the gains differ a
-# little from scene to scene. Look at scene 0 as the camera records it, before any white
-# balance:
+# Now the set itself: the first test scenes, each under every illuminant of the study. The
+# gains come from each pair's camera matrix in the set's manifest (for the default set one
+# camera, the Canon EOS 550D, so every scene gets the same gains). Look at scene 0 as the
+# camera records it, before any white balance:
 
 # %%
 cast = build_cast_set(data_root, study_dir / "cast_set", illuminants=plan.size.illuminants,
@@ -215,10 +215,13 @@ print(f"{len(cast.items)} renderings of {cast.scenes} scenes; {inside:.0%} of th
       "balance inside the range the network was trained on")
 
 # %% [markdown]
-# Note the last line. The synthetic training set draws its white balance from a daylight-like
-# range; tungsten and fluorescent light lie mostly **outside** it. A learned ISP can only be
-# as colour-constant as the light it has seen: the per-illuminant results below show where it
-# holds and where it breaks.
+# Note the last line. The default training set is one camera in **one** light (daylight of
+# 6000 K, `data/README.md`), so only the D65 rendering — the raw as recorded — has a white
+# balance the network has seen; the other daylights, fluorescent and tungsten lie **outside**
+# what it was trained on. A learned ISP can only be as colour-constant as the light it has
+# seen: the per-illuminant results below show where it holds and where it breaks. (To ask the
+# question of networks that have seen many lights: `hdrisp data synth --sensor cameras --out
+# ROOT`, then `hdrisp study --data ROOT`.)
 #
 # Three numbers per scene measure constancy (lower is better):
 #

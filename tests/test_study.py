@@ -471,3 +471,31 @@ def test_study_smoke_end_to_end(smoke_data, tmp_path, capsys):
     assert main(["study", "report", "--results", str(csv_path), "-o", str(copy),
                  "--check"]) == 0
     assert "smoke run" in copy.read_text(encoding="utf-8")
+
+
+def test_the_cast_sets_training_range_is_the_sources_own(tiny_synthetic, tmp_path) -> None:
+    """``wb_in_training_range`` compares each rendering's as-shot white balance with the
+    gains of the source's training pairs (the default set: one light), not a fixed box."""
+    import json
+
+    from hdrisp.study import build_cast_set
+    from hdrisp.study.cast_set import WB_RANGE_TOLERANCE, training_wb_range
+
+    manifest = json.loads((tiny_synthetic / "manifest.json").read_text())
+    train = [p["sensor"]["wb"] for p in manifest["pairs"] if p["split"] == "train"]
+    red, blue = sorted(w[0] for w in train), sorted(w[2] for w in train)
+    (red_low, red_high), (blue_low, blue_high) = training_wb_range(tiny_synthetic)
+    assert red_low * (1 + WB_RANGE_TOLERANCE) == pytest.approx(red[0])
+    assert red_high / (1 + WB_RANGE_TOLERANCE) == pytest.approx(red[-1])
+    assert blue_low * (1 + WB_RANGE_TOLERANCE) == pytest.approx(blue[0])
+    assert blue_high / (1 + WB_RANGE_TOLERANCE) == pytest.approx(blue[-1])
+    cast = build_cast_set(tiny_synthetic, tmp_path / "cast", illuminants=("D65", "A"), scenes=4)
+    for item in cast.items:
+        r, _, b = item.as_shot_wb
+        inside = red_low <= r <= red_high and blue_low <= b <= blue_high
+        assert item.wb_in_training_range is inside
+    # the test scenes' own light is the training light (D65 is the raw as recorded); tungsten
+    # needs far more blue gain than any training pair had
+    assert all(i.wb_in_training_range for i in cast.items if i.illuminant == "D65")
+    assert not any(i.wb_in_training_range for i in cast.items if i.illuminant == "A")
+    assert training_wb_range(tmp_path) is None  # no manifest: unknown

@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="tutorial: the config's steps × --fraction; full: the config as "
                       "written (default: tutorial for tiny, full for any other config)")
     parser.add_argument("--fraction", type=float, default=None, metavar="F",
-                        help="share of each level's steps at the tutorial size (default 0.1)")
+                        help="share of each level's steps at the tutorial size (default 0.15)")
     parser.add_argument("--seeds", type=_seeds, default=None, metavar="S,...",
                         help="seeds of every arm (default: 0,1,2; smoke 0,1)")
     parser.add_argument("--arms", type=_names, default=None, metavar="ARM,...",

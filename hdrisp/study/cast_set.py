@@ -51,11 +51,14 @@ from hdrisp.study.illuminants import (
     cast_gains,
     check_illuminants,
 )
-from hdrisp.synth.unprocess import BLUE_GAIN_RANGE, RED_GAIN_RANGE
 
 GENERATOR = "hdrisp.study.cast_set"
-VERSION = 2  # bump when the same arguments would write other files
+VERSION = 3  # bump when the same arguments would write other files
 # 2: dataset.json states the source's normalisation (1 had none: read as legacy)
+# 3: "inside the training range" is the range of the source's own training pairs (2 used the
+#    narrow sensor's fixed box, wrong for the one-camera default set)
+WB_RANGE_TOLERANCE = 0.02
+"""Relative margin around the training pairs' range of white-balance gains."""
 MANIFEST = "cast_manifest.json"
 
 
@@ -141,9 +144,29 @@ def _fingerprint(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def _in_range(wb: Sequence[float]) -> bool:
-    return bool(RED_GAIN_RANGE[0] <= wb[0] <= RED_GAIN_RANGE[1]
-                and BLUE_GAIN_RANGE[0] <= wb[2] <= BLUE_GAIN_RANGE[1])
+def training_wb_range(root: str | os.PathLike) -> tuple[tuple[float, float],
+                                                      tuple[float, float]] | None:
+    """The white balances a network trained on ``root`` has seen: ((red low, red high), (blue
+    low, blue high)) of the as-shot gains of the training pairs in its ``manifest.json``,
+    widened by :data:`WB_RANGE_TOLERANCE`; None without a manifest. For the one-light default
+    set it is one point (red 2.29, blue 1.45) and a margin."""
+    try:
+        manifest = json.loads((Path(root) / "manifest.json").read_text())
+        gains = [p["sensor"]["wb"] for p in manifest.get("pairs", [])
+                 if isinstance(p, dict) and p.get("split") == "train"
+                 and isinstance(p.get("sensor"), dict) and "wb" in p["sensor"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if not gains:
+        return None
+    red, blue = [float(g[0]) for g in gains], [float(g[2]) for g in gains]
+    margin = 1.0 + WB_RANGE_TOLERANCE
+    return (min(red) / margin, max(red) * margin), (min(blue) / margin, max(blue) * margin)
+
+
+def _in_range(wb: Sequence[float], box) -> bool:
+    (red_low, red_high), (blue_low, blue_high) = box
+    return bool(red_low <= wb[0] <= red_high and blue_low <= wb[2] <= blue_high)
 
 
 def _prepare(out: Path) -> None:
@@ -213,6 +236,7 @@ def build_cast_set(source: str | os.PathLike, out: str | os.PathLike, *,
     _prepare(out)
     black, white = normalization.black_level, normalization.white_level
     sensors = _sensor_records(source)
+    box = training_wb_range(source)
     records = []
     n = len(names)
     bar = tqdm(total=len(pairs) * n, desc="cast set", unit="raw", disable=not progress)
@@ -239,7 +263,8 @@ def build_cast_set(source: str | os.PathLike, out: str | os.PathLike, *,
                 "source_raw": rel_raw, "source_target": target_path.relative_to(source)
                 .as_posix(),
                 "camera": "recorded" if matrix is not None else "average",
-                "as_shot_wb": wb, "wb_in_training_range": None if wb is None else _in_range(wb),
+                "as_shot_wb": wb, "wb_in_training_range": (None if wb is None or box is None
+                                         else _in_range(wb, box)),
                 "cam_from_srgb": None if matrix is None else matrix.tolist(),
                 "clipped_fraction": float(np.mean(mosaic >= white)),
             })

@@ -127,7 +127,7 @@ SIZES: dict[str, StudySize] = {s.name: s for s in (
     StudySize("smoke", None, (0, 1), ("D65", "F11", "A"), 3, 4, 64,
               {"validation": {"max_images": 2, "crop": 64, "batch": 2, "images": 0},
                "logging": {"curves": False}, "checkpoint": {"every_steps": 0}}),
-    StudySize("tutorial", 0.1, (0, 1, 2), DEFAULT_ILLUMINANTS, 12, None, 128,
+    StudySize("tutorial", 0.15, (0, 1, 2), DEFAULT_ILLUMINANTS, 12, None, 128,
               {"validation": {"max_images": 4, "images": 0}}),
     StudySize("full", 1.0, (0, 1, 2), DEFAULT_ILLUMINANTS, 60, None, None),
 )}
