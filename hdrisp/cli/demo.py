@@ -70,6 +70,7 @@ def demo_command(args: argparse.Namespace) -> int:
 
     out = check_output_dir(args.out)  # before the synthetic set is built
     smoke = bool(args.smoke)
+    began = time.perf_counter()
 
     print(f"1/5 synthetic default set{' (smoke size)' if smoke else ''}")
     root = ensure_default_dataset(smoke=smoke, progress=True)
@@ -110,6 +111,7 @@ def demo_command(args: argparse.Namespace) -> int:
     print(f"    {trained_s / 60:.1f} min")
 
     print("4/5 the network against every baseline, held-out patches and full frames")
+    scoring = time.perf_counter()
     # the patches are scored with every full-reference metric into the run's evaluation/
     # folder, exactly as lesson 04 asks for its table, which then reads this report back
     results = tutorial_results.collect_results(
@@ -126,7 +128,8 @@ def demo_command(args: argparse.Namespace) -> int:
     if target is not None:
         written.append(tutorial_results.write_results(results, target))
     print(table)
-    print("    wrote " + ", ".join(str(p) for p in [out / "results.md", *written]))
+    print("    wrote " + ", ".join(str(p) for p in [out / "results.md", *written])
+          + f" ({(time.perf_counter() - scoring) / 60:.1f} min)")
 
     if args.skip_lessons:
         return 0
@@ -139,6 +142,7 @@ def demo_command(args: argparse.Namespace) -> int:
     for r in lessons:
         html = f", {r.html}" if r.html else ""
         print(f"    {r.name}: {r.notebook}{html} ({r.seconds:.0f} s)")
-    print(f"done: results {out / 'results.md'}; executed lessons {out / 'notebooks'} "
+    print(f"done in {(time.perf_counter() - began) / 60:.1f} min: results "
+          f"{out / 'results.md'}; executed lessons {out / 'notebooks'} "
           "(or `make lab` for the interactive notebooks)")
     return 0
