@@ -19,7 +19,7 @@ help:
 	@echo "make study  - the reproduction study at tutorial size (CPU) into runs/study/tiny"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make student - write the student editions of the lessons (solutions stubbed) to student/"
-	@echo "make figures - write the slide figures (PNG, SVG) to figures/ (uses runs/tutorial)"
+	@echo "make figures - write the slide figures (PNG, SVG) to figures/ (uses runs/tutorial; RAWS=... adds raws)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - run every benchmark under benchmarks/"
 
@@ -54,10 +54,12 @@ lab: $(STAMP)
 student: $(STAMP)
 	$(PY) -m hdrisp.tutorial.editions student
 
-# architecture, pyramid, histogram and comparison figures for slides; the last two use the
-# run of `make tutorial` (a smoke run is trained first when there is none)
+# architecture, pyramid, histogram and comparison figures for slides, and real_raws: the
+# shipped chart DNG (and RAWS="a.CR2 b.NEF") developed by the network, the classical pipeline
+# and LibRaw; all but the first two use the run of `make tutorial` (a smoke run is trained
+# first when there is none)
 figures: $(STAMP)
-	$(PY) -m hdrisp.tutorial.figures figures --run runs/tutorial
+	$(PY) -m hdrisp.tutorial.figures figures --run runs/tutorial $(if $(RAWS),--raw $(RAWS))
 
 lint: $(STAMP)
 	$(PY) -m ruff check hdrisp tests benchmarks notebooks

@@ -414,3 +414,35 @@ def test_slide_figures(tmp_path):
     figures.histogram_figure(np.random.default_rng(0).uniform(0.05, 1, (24, 24, 3)))
     assert figures.main([str(tmp_path), "--only", "architecture"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["architecture.png", "architecture.svg"]
+
+
+def test_real_raws_figure_develops_the_chart_and_given_raws(tmp_path, tiny_synthetic,
+                                                              monkeypatch):
+    """``make figures``' real_raws: the shipped chart DNG and each ``--raw`` file developed by
+    the run's network, the classical pipeline and LibRaw, one row each."""
+    from hdrisp.evaluation import compare
+    from hdrisp.models import build
+    from hdrisp.tutorial import figures, sample_raw_file
+
+    torch.manual_seed(0)
+    weights = tmp_path / "w.pt"
+    torch.save({"model": build("rawtonemap", level=0, instance_norm=False).state_dict()},
+               weights)
+    monkeypatch.setattr(figures, "synthetic_set", lambda *a, **k: tiny_synthetic)
+    monkeypatch.setattr(figures, "ensure_run", lambda *a, **k: (0, weights))
+    calls = []
+    original = compare.compare_files
+    monkeypatch.setattr(figures, "compare_files",
+                        lambda raws, out, *a, **k: calls.append((list(raws), k)) or
+                        original(raws, out, *a, **{**k, "max_side": 256}))
+    other = tiny_synthetic / "test" / "full_resolution" / "0.dng"
+    assert figures.main([str(tmp_path / "fig"), "--only", "real_raws", "--raw", str(other)]) == 0
+    assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == ["real_raws.png",
+                                                                     "real_raws.svg"]
+    raws, kwargs = calls[0]
+    assert raws == [sample_raw_file(), str(other)]
+    assert kwargs["baselines"] == ("classical", "libraw") and kwargs["level"] == 0
+    import imageio.v3 as iio
+
+    image = iio.imread(tmp_path / "fig" / "real_raws.png")
+    assert image.ndim == 3 and image.shape[0] > 300

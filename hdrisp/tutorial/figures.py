@@ -7,7 +7,11 @@
   (``model(x, return_all=True)``);
 - :func:`histogram_figure` — the RGB-uv histogram derived: a photograph, its pixels in the
   (u, v) plane over the bin grid, one pixel's soft votes, the histogram;
-- the comparison figure of lesson 04 is :func:`hdrisp.evaluation.compare.comparison_figure`.
+- the comparison figure of lesson 04 is :func:`hdrisp.evaluation.compare.comparison_figure`;
+- ``real_raws``: real cameras' raws — the ColorChecker DNG shipped with the lessons and any
+  raw given with ``--raw`` — developed by the network beside the classical pipeline (as-shot
+  white balance and colour matrix) and LibRaw's own develop
+  (:func:`hdrisp.evaluation.compare.compare_files`), what a user meets on their own raws.
 
 ``python -m hdrisp.tutorial.figures OUT`` writes each as PNG and SVG (:func:`write_figures`).
 """
@@ -30,12 +34,14 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from hdrisp import isp, losses
 from hdrisp.data import PairedRawDataset
 from hdrisp.evaluation import develop_methods, load_model
-from hdrisp.evaluation.compare import comparison_figure
+from hdrisp.evaluation.compare import compare_files, comparison_figure
 from hdrisp.models import model_blocks
-from hdrisp.tutorial.helpers import ensure_run, synthetic_set
+from hdrisp.tutorial.helpers import ensure_run, sample_raw_file, synthetic_set
 from hdrisp.tutorial.helpers import run_dir as default_run_dir
 from hdrisp.tutorial.widgets.histogram import plot_uv_histogram
 
+FIGURES = ("architecture", "pyramid", "histogram", "comparison", "real_raws")
+"""The figures :func:`write_figures` can write, by name."""
 _LEVEL_COLOURS = {4: "#dbe9f6", 3: "#d5eed8", 2: "#fdebd0", 1: "#f6dbe6", 0: "#e8e0f3"}
 _SHORT = {"ConvMultiBlock": "CMB", "UpsampleConv": "Up", "ConvLayer": "Conv"}
 
@@ -209,15 +215,18 @@ def _save(fig: Figure, out: Path, name: str) -> list[Path]:
 
 def write_figures(out_dir: str | os.PathLike, *, run_dir: str | os.PathLike | None = None,
                   data_dir: str | os.PathLike | None = None, smoke: bool = False,
-                  names: Sequence[str] | None = None) -> list[Path]:
+                  names: Sequence[str] | None = None,
+                  raws: Sequence[str | os.PathLike] = ()) -> list[Path]:
     """Write the slide figures as PNG and SVG into ``out_dir``.
 
-    ``architecture`` and ``histogram`` need nothing trained. ``pyramid`` and ``comparison``
-    use the finest checkpoint of ``run_dir`` (default ``runs/tutorial``); when it has none, a
-    smoke run is trained there first (about a minute) and the pictures show plumbing, not a
-    good model — train the tutorial schedule first (``make tutorial``) for real ones.
+    ``architecture`` and ``histogram`` need nothing trained. ``pyramid``, ``comparison`` and
+    ``real_raws`` use the finest checkpoint of ``run_dir`` (default ``runs/tutorial``); when it
+    has none, a smoke run is trained there first (about a minute) and the pictures show
+    plumbing, not a good model — train the tutorial schedule first (``make tutorial``) for
+    real ones. ``real_raws`` develops the shipped chart DNG and ``raws`` (camera raw files)
+    at a longer side of 1024 pixels.
     """
-    wanted = tuple(names or ("architecture", "pyramid", "histogram", "comparison"))
+    wanted = tuple(names or FIGURES)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -229,9 +238,14 @@ def write_figures(out_dir: str | os.PathLike, *, run_dir: str | os.PathLike | No
         photo = max(targets, key=lambda p: iio.imread(p).mean())
         written += _save(histogram_figure(iio.imread(photo).astype(np.float32) / 255), out,
                          "histogram")
-    if {"pyramid", "comparison"} & set(wanted):
+    if {"pyramid", "comparison", "real_raws"} & set(wanted):
         run = Path(run_dir) if run_dir else default_run_dir(None, smoke=smoke)
         level, weights = ensure_run(run, data_root, device="cpu", progress=False)
+        if "real_raws" in wanted:
+            for suffix in ("png", "svg"):
+                written.append(compare_files([sample_raw_file(), *raws],
+                                             out / f"real_raws.{suffix}", weights, level=level,
+                                             baselines=("classical", "libraw"), max_side=1024))
         model = load_model("rawtonemap", level=level, weights=weights)
         test_set = PairedRawDataset(data_root, "test", level=level)
         if "pyramid" in wanted:
@@ -260,11 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--run", default=None, help="a training run (default runs/tutorial)")
     parser.add_argument("--data", default=None, help="data folder (default: hdrisp's)")
     parser.add_argument("--smoke", action="store_true", help="the small synthetic set")
-    parser.add_argument("--only", nargs="*", default=None,
-                        choices=("architecture", "pyramid", "histogram", "comparison"))
+    parser.add_argument("--only", nargs="*", default=None, choices=FIGURES)
+    parser.add_argument("--raw", nargs="*", default=[], metavar="FILE",
+                        help="camera raws to develop beside the shipped chart DNG (real_raws)")
     args = parser.parse_args(argv)
     for path in write_figures(args.out, run_dir=args.run, data_dir=args.data, smoke=args.smoke,
-                              names=args.only):
+                              names=args.only, raws=args.raw):
         print(path)
     return 0
 
