@@ -345,3 +345,55 @@ def test_a_set_from_the_camera_sensor_records_every_draw(tmp_path: Path) -> None
     assert len({r["sensor"]["camera"] for r in records}) >= 3
     with pytest.raises(DatasetError, match="unknown sensor"):
         generate_dataset(tmp_path / "x", n_train=1, n_test=1, patch=64, n_full=0, sensor="phone")
+
+
+def test_hue_shift_turns_the_cielab_hue_and_keeps_lightness() -> None:
+    """Checked against scikit-image's CIELAB (the shift itself uses OpenCV's)."""
+    from skimage.color import rgb2lab
+
+    from hdrisp.synth.sources import HueShift
+
+    rng = np.random.default_rng(0)
+    crop = rng.integers(60, 200, (16, 16, 3)).astype(np.uint8)  # muted colours: no clipping
+    shifted, info = HueShift(p=1.0, degrees=(40.0, 40.0), chroma=(1.1, 1.1)).apply(
+        crop, np.random.default_rng(1))
+    assert info == {"hue_deg": 40.0, "chroma_gain": pytest.approx(1.1)}
+    before, after = rgb2lab(crop / 255.0), rgb2lab(shifted / 255.0)
+    chroma = np.hypot(before[..., 1], before[..., 2])
+    vivid = chroma > 10
+    turn = np.degrees(np.arctan2(after[..., 2], after[..., 1])
+                      - np.arctan2(before[..., 2], before[..., 1]))
+    turn = (turn + 180) % 360 - 180
+    assert np.median(turn[vivid]) == pytest.approx(40.0, abs=1.5)
+    ratio = np.hypot(after[..., 1], after[..., 2])[vivid] / chroma[vivid]
+    assert np.median(ratio) == pytest.approx(1.1, abs=0.05)
+    assert np.abs(after[..., 0] - before[..., 0]).mean() < 1.5  # lightness kept (8-bit)
+    same, nothing = HueShift(p=0.0).apply(crop, np.random.default_rng(1))
+    assert same is crop and nothing == {}
+
+
+def test_half_the_training_crops_are_colour_shifted_and_nothing_else_changes(
+        tmp_path: Path) -> None:
+    """Version 4: the shift draws from a stream of its own, so a set built without it differs
+    exactly in the training pairs that were shifted; test pairs and frames never are."""
+    args = {"n_train": 16, "n_test": 4, "patch": 32, "n_full": 1, "full_size": (64, 96),
+            "seed": 5}
+    shifted = generate_dataset(tmp_path / "shifted", **args)
+    plain = generate_dataset(tmp_path / "plain", train_hue_shift=None, **args)
+    manifest = json.loads((shifted / "manifest.json").read_text())
+    params = json.loads((shifted / "dataset.json").read_text())["parameters"]
+    assert params["train_hue_shift"] == {"p": 0.5, "degrees": [0.0, 60.0], "chroma": [1.0, 1.2]}
+    assert json.loads((plain / "dataset.json").read_text())["parameters"][
+        "train_hue_shift"] is None
+    moved = 0
+    for pair in manifest["pairs"]:
+        raw = pair["raw"]
+        same = (shifted / raw).read_bytes() == (plain / raw).read_bytes()
+        if "hue_deg" in pair["view"]:
+            assert pair["split"] == "train" and not same
+            assert 0.0 <= pair["view"]["hue_deg"] <= 60.0
+            assert 1.0 <= pair["view"]["chroma_gain"] <= 1.2
+            moved += 1
+        else:
+            assert same, raw
+    assert 3 <= moved <= 13  # about half of 16

@@ -70,6 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "same under 5000-7000 K), 'narrow' (a random near-identity "
                        "colour matrix per pair, the sets of versions 1-2) or 'cameras' (78 real "
                        "cameras under daylight, tungsten and fluorescent light, real noise)")
+    synth.add_argument("--no-hue-shift", action="store_true",
+                       help="leave the training crops' colours as photographed (the default "
+                       "shifts half of them towards yellow and green, which the bundled "
+                       "photographs lack; data/README.md)")
     synth.add_argument("--default", dest="default_set", choices=("full", "smoke"),
                        help="build (or reuse, if current) the cached default set instead; "
                        "the size options are then ignored")
@@ -111,6 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def synth_command(args: argparse.Namespace) -> int:
     """``hdrisp data synth``."""
     from hdrisp.synth import default_data_dir, ensure_default_dataset, generate_dataset
+    from hdrisp.synth.sources import DEFAULT_HUE_SHIFT
 
     if args.default_set:
         root = ensure_default_dataset(args.out, smoke=args.default_set == "smoke",
@@ -120,6 +125,7 @@ def synth_command(args: argparse.Namespace) -> int:
         root = generate_dataset(out, args.n_train, args.n_test, args.patch, args.seed,
                                 args.workers, args.n_full, tuple(args.full_size),
                                 black_level=args.black_level, sensor=args.sensor,
+                                train_hue_shift=None if args.no_hue_shift else DEFAULT_HUE_SHIFT,
                                 progress=True)
     print(f"synthetic set ready: {root}")
     return 0

@@ -3,7 +3,8 @@
 The paper's data set is private and Zurich RAW-to-RGB cannot be fetched everywhere, so
 every command and notebook can run on a set generated here (numpy + OpenCV, no torch):
 
-- :mod:`~hdrisp.synth.sources`: the bundled photographs and their random crops;
+- :mod:`~hdrisp.synth.sources`: the bundled photographs, their random crops and the
+  colour shift of training crops (:class:`HueShift`);
 - :mod:`~hdrisp.synth.unprocess`: sRGB → raw "unprocessing" (Brooks et al., CVPR 2019),
   with every sampled parameter kept;
 - :mod:`~hdrisp.synth.hdr_look`: the target's classical tone-mapping operator;
@@ -14,13 +15,20 @@ every command and notebook can run on a set generated here (numpy + OpenCV, no t
 from hdrisp.synth.cache import default_data_dir, ensure_default_dataset
 from hdrisp.synth.dataset import SyntheticPair, generate_dataset, synthesize_pair
 from hdrisp.synth.hdr_look import HDRLook, hdr_look
-from hdrisp.synth.sources import SOURCES, TEST_SCENES, load_sources, split_sources
+from hdrisp.synth.sources import (
+    SOURCES,
+    TEST_SCENES,
+    HueShift,
+    load_sources,
+    split_sources,
+)
 from hdrisp.synth.unprocess import SensorParams, sample_sensor, unprocess
 
 __all__ = [
     "SOURCES",
     "TEST_SCENES",
     "HDRLook",
+    "HueShift",
     "SensorParams",
     "SyntheticPair",
     "default_data_dir",

@@ -41,8 +41,11 @@ from hdrisp.raw import write_dng
 from hdrisp.raw.normalization import Normalization
 from hdrisp.synth.hdr_look import HDRLook, hdr_look
 from hdrisp.synth.sources import (
+    DEFAULT_HUE_SHIFT,
+    HUE_SHIFT_STREAM,
     SOURCES,
     TEST_SCENES,
+    HueShift,
     load_sources,
     random_view,
     scene_of,
@@ -59,7 +62,8 @@ from hdrisp.synth.unprocess import (
 )
 
 GENERATOR = "hdrisp.synth"
-SYNTH_VERSION = 3  # bump whenever the generator's output changes for the same arguments
+SYNTH_VERSION = 4  # bump whenever the generator's output changes for the same arguments
+# 4: half the training crops get a colour shift (sources.HueShift; its own random stream)
 # 2: the splits are cut from disjoint scenes (TEST_SCENES), two more source photographs
 # 3: the default sensor is one real camera in one daylight ("camera"), no longer "narrow"
 SPLIT_CODES = {"train": 0, "test": 1, "full_resolution": 2}
@@ -92,13 +96,20 @@ class SyntheticPair:
 def synthesize_pair(rng: np.random.Generator, sources: dict[str, np.ndarray],
                     size: tuple[int, int], black_level: float = DEFAULT_BLACK_LEVEL,
                     white_level: float = WHITE_LEVEL, look: HDRLook | None = None,
-                    sensor: str = DEFAULT_SENSOR) -> SyntheticPair:
+                    sensor: str = DEFAULT_SENSOR, hue_shift: HueShift | None = None,
+                    hue_rng: np.random.Generator | None = None) -> SyntheticPair:
     """Make one (raw, target) pair of ``size`` = (H, W) mosaic pixels, both even, with the
-    synthetic sensor ``sensor`` (one of :data:`hdrisp.synth.unprocess.SENSOR_MODELS`)."""
+    synthetic sensor ``sensor`` (one of :data:`hdrisp.synth.unprocess.SENSOR_MODELS`);
+    ``hue_shift`` (drawing from ``hue_rng``) may shift the crop's colours first."""
     h, w = size
     if h % 2 or w % 2 or h < 2 or w < 2:
         raise DatasetError(f"a Bayer mosaic needs even sides, got {h}×{w}")
     crop, view = random_view(rng, sources, (h, w))
+    if hue_shift is not None:
+        if hue_rng is None:
+            raise DatasetError("a hue shift needs its own random generator (hue_rng)")
+        crop, done = hue_shift.apply(crop, hue_rng)
+        view = {**view, **done}
     params = sample_sensor(rng, black_level, white_level, sensor)
     mosaic, scene = unprocess(crop, params, rng)
     return SyntheticPair(mosaic, hdr_look(scene, look), scene, params, view)
@@ -117,6 +128,7 @@ class _Job:
     look: HDRLook
     sources: tuple[str, ...]
     sensor: str = DEFAULT_SENSOR
+    hue_shift: HueShift | None = None
 
 
 _SOURCE_CACHE: dict[str, np.ndarray] = {}  # name → decoded photograph, per process
@@ -138,9 +150,11 @@ def _run_job(job: _Job) -> dict:
     """Generate pair ``job.index`` of ``job.split``, write its files, return its record."""
 
 
-    rng = np.random.default_rng([job.seed, SPLIT_CODES[job.split], job.index])
+    key = [job.seed, SPLIT_CODES[job.split], job.index]
+    rng = np.random.default_rng(key)
+    hue_rng = np.random.default_rng([*key, HUE_SHIFT_STREAM]) if job.hue_shift else None
     pair = synthesize_pair(rng, _sources(job.sources), job.size, job.black_level,
-                           WHITE_LEVEL, job.look, job.sensor)
+                           WHITE_LEVEL, job.look, job.sensor, job.hue_shift, hue_rng)
     out = Path(job.out)
     if job.split == "full_resolution":
         folder, gt_folder = "test/full_resolution", "test/full_resolution/groundtruth"
@@ -246,7 +260,9 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
                      black_level: float = DEFAULT_BLACK_LEVEL, look: HDRLook | None = None,
                      sources: tuple[str, ...] | None = None,
                      test_scenes: tuple[str, ...] = TEST_SCENES,
-                     sensor: str = DEFAULT_SENSOR, progress: bool = False) -> Path:
+                     sensor: str = DEFAULT_SENSOR,
+                     train_hue_shift: HueShift | None = DEFAULT_HUE_SHIFT,
+                     progress: bool = False) -> Path:
     """Generate a synthetic paired set in the paper's layout (see the module docstring).
 
     Args:
@@ -268,6 +284,9 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
             (the same under 5000-7000 K), ``"narrow"`` (a random
             near-identity matrix per pair, versions 1-2) or ``"cameras"`` (real cameras under
             real lights).
+        train_hue_shift: the colour shift of training crops
+            (:class:`hdrisp.synth.sources.HueShift`; None: none, as in version 3). Test pairs
+            and frames are never shifted.
         progress: show a progress bar.
 
     Returns:
@@ -303,14 +322,16 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
             return tuple(n for n in split["test"] if scene_of(n) == scene)
 
         jobs = [_Job(str(out), name, i, size, int(seed), float(black_level), look,
-                     job_sources(name, i), sensor)
+                     job_sources(name, i), sensor,
+                     train_hue_shift if name == "train" else None)
                 for name, count, size in (("train", n_train, (patch, patch)),
                                           ("test", n_test, (patch, patch)),
                                           ("full_resolution", n_full, tuple(full_size)))
                 for i in range(count)]
         records = list(_run_all(jobs, workers, progress, images)) if jobs else []
         parameters = dataset_parameters(n_train, n_test, patch, seed, n_full, full_size,
-                                        black_level, look, names, test_scenes, sensor)
+                                        black_level, look, names, test_scenes, sensor,
+                                        train_hue_shift)
         split_of = {n: k for k in ("train", "test") for n in split[k]}
         _write_manifest(out / "manifest.json", {
             "parameters": parameters,
@@ -356,13 +377,15 @@ def dataset_parameters(n_train: int, n_test: int, patch: int, seed: int, n_full:
                        full_size: tuple[int, int], black_level: float, look: HDRLook,
                        names: tuple[str, ...],
                        test_scenes: tuple[str, ...] = TEST_SCENES,
-                       sensor: str = DEFAULT_SENSOR) -> dict:
+                       sensor: str = DEFAULT_SENSOR,
+                       train_hue_shift: HueShift | None = DEFAULT_HUE_SHIFT) -> dict:
     """The JSON-friendly parameters that fix a synthetic set (stored in dataset.json)."""
     return {"generator_version": SYNTH_VERSION, "n_train": int(n_train), "n_test": int(n_test),
             "patch": int(patch), "seed": int(seed), "n_full": int(n_full),
             "full_size": [int(v) for v in full_size], "black_level": float(black_level),
             "white_level": WHITE_LEVEL, "look": look.to_dict(), "sources": list(names),
-            "test_scenes": sorted(test_scenes), "sensor": sensor}
+            "test_scenes": sorted(test_scenes), "sensor": sensor,
+            "train_hue_shift": None if train_hue_shift is None else train_hue_shift.to_dict()}
 
 
 def _software() -> dict:

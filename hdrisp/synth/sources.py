@@ -247,3 +247,74 @@ def random_view(rng: np.random.Generator, sources: dict[str, np.ndarray],
     name = names[int(rng.integers(len(names)))]
     view = sample_view(rng, sources[name].shape[:2], size)
     return render_view(sources[name], view, size), {"source": name, **view}
+
+
+# --------------------------------------------------------------------------- colour shift
+
+HUE_SHIFT_STREAM = 7919
+"""Appended to a pair's seed (``[seed, split, index, HUE_SHIFT_STREAM]``): the colour shift
+draws from a stream of its own, so every other draw of the pair stays what it was."""
+
+
+@dataclass(frozen=True)
+class HueShift:
+    """A natural colour shift of training crops: rotate the CIELAB hue and raise the chroma.
+
+    The bundled training photographs hold almost no yellow-green or green (CIELAB hue 90–180°
+    at chroma above 25 covers at most 0.3 % of any of them), so a network trained on them
+    renders a held-out cat's yellow-green eye grey and a ColorChecker's greens dark. With
+    probability ``p`` a training crop's hue turns by one angle ``U(*degrees)`` (positive: red
+    towards yellow and green) and its chroma is multiplied by ``U(*chroma)``; lightness is kept.
+    It acts on the 8-bit sRGB crop *before* unprocessing, so raw and target stay one scene.
+    The test split is never shifted.
+
+    Attributes:
+        p: share of the training crops shifted, in [0, 1].
+        degrees: range of the hue angle, degrees.
+        chroma: range of the chroma gain (1: unchanged).
+    """
+
+    p: float = 0.5
+    degrees: tuple[float, float] = (0.0, 60.0)
+    chroma: tuple[float, float] = (1.0, 1.2)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.p <= 1.0:
+            raise DatasetError(f"hue shift: p must lie in [0, 1], got {self.p}")
+        if self.degrees[0] > self.degrees[1] or not 0 < self.chroma[0] <= self.chroma[1]:
+            raise DatasetError(f"hue shift: ranges must be (low, high) with positive chroma, "
+                               f"got {self.degrees} and {self.chroma}")
+
+    def to_dict(self) -> dict:
+        return {"p": float(self.p), "degrees": [float(v) for v in self.degrees],
+                "chroma": [float(v) for v in self.chroma]}
+
+    def apply(self, crop: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+        """(the crop, shifted or not; what was done, ``{}`` when nothing).
+
+        Args:
+            crop: uint8 h×w×3 sRGB.
+            rng: the pair's colour-shift stream; three numbers are drawn whatever happens.
+
+        Examples:
+            >>> import numpy as np
+            >>> orange = np.full((2, 2, 3), (200, 120, 40), np.uint8)
+            >>> turn = HueShift(p=1.0, degrees=(60.0, 60.0), chroma=(1.0, 1.0))
+            >>> shifted, info = turn.apply(orange, np.random.default_rng(0))
+            >>> shifted[0, 0].tolist(), info["hue_deg"]   # orange turned green
+            ([103, 153, 45], 60.0)
+        """
+        draw, angle, gain = rng.uniform(), rng.uniform(*self.degrees), rng.uniform(*self.chroma)
+        if draw >= self.p:
+            return crop, {}
+        lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        cos, sin = gain * math.cos(math.radians(angle)), gain * math.sin(math.radians(angle))
+        a, b = lab[..., 1].copy(), lab[..., 2].copy()
+        lab[..., 1], lab[..., 2] = cos * a - sin * b, sin * a + cos * b
+        rgb = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)  # colours outside sRGB clip to [0, 1]
+        shifted = np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+        return shifted, {"hue_deg": float(angle), "chroma_gain": float(gain)}
+
+
+DEFAULT_HUE_SHIFT = HueShift()
+"""The default set's shift (generator version 4), measured in ``data/README.md``."""
