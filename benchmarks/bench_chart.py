@@ -79,8 +79,11 @@ def main() -> None:
     start = time.perf_counter()
     images["LibRaw"] = to_uint8(isp.libraw_develop(raw))
     seconds["LibRaw"] = time.perf_counter() - start
-    for weights in args.weights:
+    for k, weights in enumerate(args.weights):
         label = f"{args.model} L{args.level} ({weights.name})"
+        if label in images:  # checkpoints of several runs share a name (last.pt)
+            label = f"{args.model} L{args.level} (#{k + 1}: {weights.parent.parent.name}/"\
+                    f"{weights.name})"
         start = time.perf_counter()
         images[label] = _network(weights, args, raw_path)
         seconds[label] = time.perf_counter() - start
