@@ -59,6 +59,7 @@ def test_only_cli_and_optional_extras_import_inside_functions():
         ("training/logs.py", "torch.utils.tensorboard"),    # the optional [tensorboard] extra
         ("tutorial/runner.py", "papermill"), ("tutorial/runner.py", "papermill.exceptions"),
         ("tutorial/runner.py", "nbconvert"),                # the [notebooks] extra
+        ("tutorial/runner.py", "nbformat"),                 # (papermill's, same extra)
         ("synth/cache.py", "fcntl"),                        # POSIX only
     }
     found = set()

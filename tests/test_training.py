@@ -326,6 +326,8 @@ def test_out_of_memory_suggests_a_smaller_batch(tiny_synthetic, tmp_path, monkey
 
 
 def test_ctrl_c_saves_a_checkpoint_then_stops(tiny_synthetic, tmp_path):
+    before = signal.getsignal(signal.SIGINT)  # SIG_IGN in a shell's background job
+
     def press_ctrl_c(event, info):
         if event == "step" and info["step"] == 2:
             os.kill(os.getpid(), signal.SIGINT)
@@ -335,7 +337,7 @@ def test_ctrl_c_saves_a_checkpoint_then_stops(tiny_synthetic, tmp_path):
         train_level(cfg, 4, out=tmp_path, data_root=tiny_synthetic, callbacks=[press_ctrl_c])
     saved = load_checkpoint(tmp_path / "level4" / "last.pt")
     assert saved["step"] == 3 and not saved["finished"]  # the step in flight completes
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
     done = train_level(cfg, 4, out=tmp_path, data_root=tiny_synthetic, resume=True)
     assert done.steps == 6 and load_checkpoint(done.last)["finished"]
 
