@@ -16,6 +16,13 @@ CPU seconds beside it (on a machine shared with other jobs, compare CPU seconds)
 
 ``--smoke``: the small set and two steps per level (plumbing, a minute or two; the network is
 untrained). ``--results-file`` also writes the results JSON that lessons 03 and 04 quote.
+
+Last, the real ColorChecker DNG shipped with the lessons (a Canon EOS 550D, the synthetic
+set's camera, under warm light) developed by the network, the classical pipeline at as-shot
+white balance and LibRaw, scored as ``benchmarks/bench_chart.py`` does
+(:mod:`hdrisp.evaluation.chart`): issue #16 asks the network for a hue error, neutral chroma
+and ΔE2000 no worse than the classical row's, and a frame within 2 ΔE2000 of its distance
+to LibRaw.
 """
 
 from __future__ import annotations
@@ -24,12 +31,43 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import imageio.v3 as iio
+
+from hdrisp import isp
+from hdrisp.evaluation.chart import frame_distance, load_chart, score_chart
+from hdrisp.evaluation.report import load_model
+from hdrisp.inference import Developer
+from hdrisp.raw import read_raw, to_uint8
 from hdrisp.training import load_config, replace, train_schedule
-from hdrisp.tutorial import helpers
+from hdrisp.tutorial import helpers, sample_raw_file
 from hdrisp.tutorial import results as tutorial_results
+
+CHART = Path(__file__).resolve().parents[1] / "tests" / "data" / "colorchecker_canon550d.json"
+
+
+def chart_table(weights: Path, device: str) -> str:
+    """The real chart DNG by the network, the classical pipeline and LibRaw, as Markdown."""
+    chart, raw_path = load_chart(CHART), sample_raw_file()
+    raw = read_raw(raw_path)
+    images = {"classical (as-shot WB)": to_uint8(isp.classical_isp(raw)),
+              "LibRaw": to_uint8(isp.libraw_develop(raw))}
+    developer = Developer(load_model("rawtonemap", 0, weights), level=0, device=device,
+                          precision="fp32", compile=False)
+    with tempfile.TemporaryDirectory() as folder:
+        images["network (level 0)"] = iio.imread(developer.develop_file(raw_path, folder))
+    lines = [f"*the real ColorChecker DNG ({raw_path.name})*", "",
+             "| method | ΔE2000 ↓ | hue error ° ↓ | neutral C* ↓ | frame ΔE2000 to LibRaw ↓ |",
+             "|---|---|---|---|---|"]
+    for label, image in images.items():
+        score = score_chart(image, chart)
+        lines.append(f"| {label} | {score.mean_delta_e:.2f} | {score.mean_hue_error:.1f} | "
+                     f"{score.mean_neutral_chroma:.1f} | "
+                     f"{frame_distance(image, images['LibRaw'])[1]:.2f} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training: {wall:.0f} s wall, {cpu:.0f} s CPU (this process), load average "
           f"{load:.1f} at the start, {os.cpu_count()} CPUs")
     print(tutorial_results.results_markdown(results))
+    print(chart_table(run / "level0" / "last.pt", args.device))
     for path in [out / "results.json", *([args.results_file] if args.results_file else [])]:
         print(f"wrote {tutorial_results.write_results(results, path)}")
     return 0
