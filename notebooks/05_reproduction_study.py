@@ -255,8 +255,9 @@ checks.check_chroma_spread(chroma_spread)
 #
 # In smoke mode the study trains every arm for one step at levels 4 and 0 with two seeds: it
 # runs every code path in about a minute, and its numbers mean nothing. `STUDY="tutorial"` runs
-# the tutorial size (a tenth of the `tiny` config's steps, 5 arms × 3 seeds, about 20 minutes
-# on a laptop CPU); otherwise this notebook reads the committed results of the last study,
+# the tutorial size (15 % of the `tiny` config's steps, 5 arms × 3 seeds, about 16 minutes
+# on a 2-core CPU — too short for its networks to learn colour: `REPRODUCTION.md` says what it
+# can show); otherwise this notebook reads the committed results of the last study,
 # `notebooks/results/study.csv`, which `hdrisp study` followed by `hdrisp study report` wrote.
 
 # %%
