@@ -308,3 +308,14 @@ def test_evaluate_reuses_an_identical_report_and_only_that(tiny_synthetic: Path,
     assert len(scored) == 16
     network = next(iter(changed.summary))
     assert changed.summary[network]["psnr"] != first.summary[network]["psnr"]
+    # a set without dataset.json and manifest.json (Zurich's, the paper's): never reused
+    import shutil
+
+    bare = tmp_path / "bare"
+    shutil.copytree(tiny_synthetic, bare)
+    (bare / "dataset.json").unlink()
+    (bare / "manifest.json").unlink()
+    for _ in range(2):
+        report_module.evaluate(bare, weights, reuse=True, **{**args, "baselines": (),
+                                                            "out_dir": tmp_path / "bare_eval"})
+    assert len(scored) == 16 + 2 * 4

@@ -275,16 +275,24 @@ def test_validation_shows_a_bar_when_asked(capsys) -> None:
     assert "validation" in capsys.readouterr().err and shown == quiet
 
 
+def _lesson(*cells):
+    """A notebook with a python3 kernel, a ``parameters`` cell (``SMOKE = False``), then
+    ``cells``."""
+    book = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    book.cells = [nbformat.v4.new_code_cell("SMOKE = False", metadata={"tags": ["parameters"]}),
+                  *cells]
+    return book
+
+
 def test_notebooks_run_with_a_bar_each(tmp_path, capsys) -> None:
     from hdrisp.tutorial.runner import run_notebooks
 
     source = tmp_path / "lessons"
     source.mkdir()
-    book = nbformat.v4.new_notebook(metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"}})
-    book.cells = [nbformat.v4.new_code_cell("SMOKE = False", metadata={"tags": ["parameters"]}),
-                  nbformat.v4.new_code_cell("print('smoke' if SMOKE else 'full')")]
+    book = _lesson(
+        nbformat.v4.new_code_cell("print('smoke' if SMOKE else 'full')"))
     nbformat.write(book, source / "01_tiny.ipynb")
     (run,) = run_notebooks(None, tmp_path / "out", notebooks_dir=source, html=False,
                            progress=True)
@@ -314,13 +322,10 @@ def test_notebooks_can_stop_at_the_exercises(tmp_path) -> None:
 
     source = tmp_path / "lessons"
     source.mkdir()
-    book = nbformat.v4.new_notebook(metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"}})
-    book.cells = [nbformat.v4.new_code_cell("SMOKE = False", metadata={"tags": ["parameters"]}),
-                  nbformat.v4.new_code_cell("print('taught')"),
-                  nbformat.v4.new_markdown_cell("## Exercises\n\n**1 ·** ..."),
-                  nbformat.v4.new_code_cell("raise RuntimeError('an exercise ran')")]
+    book = _lesson(
+        nbformat.v4.new_code_cell("print('taught')"),
+        nbformat.v4.new_markdown_cell("## Exercises\n\n**1 ·** ..."),
+        nbformat.v4.new_code_cell("raise RuntimeError('an exercise ran')"))
     nbformat.write(book, source / "01_tiny.ipynb")
     (run,) = run_notebooks(None, tmp_path / "cut", notebooks_dir=source, html=False,
                            exercises=False)

@@ -22,9 +22,10 @@ The ``greyworld`` row ignores them on purpose. The networks get the raw alone. E
 says what every row was given (its ``given`` column).
 
 **Reuse.** :func:`evaluate` also writes ``report.json``: the report and what it was computed
-from (the weights' SHA-256, the data set's files, split, level, methods, metrics, device,
-precision, hdrisp's version). ``evaluate(..., reuse=True)`` reads it back instead of scoring
-again when all of those match (``hdrisp demo`` scores the tutorial run once, and lesson 04's
+from (the weights' SHA-256, the data set's ``dataset.json`` and ``manifest.json``, split,
+level, methods, metrics, device, precision, hdrisp's code). ``evaluate(..., reuse=True)``
+reads it back instead of scoring again when all of those match — never for a set without
+those two files (``hdrisp demo`` scores the tutorial run once, and lesson 04's
 table then costs nothing); anything else scores afresh.
 """
 
@@ -66,6 +67,7 @@ from hdrisp.errors import (
     check_output_dir,
     output_error,
 )
+from hdrisp.evaluation.chart import file_sha256
 from hdrisp.evaluation.metrics import FULL_REFERENCE, METRICS, get_metric
 from hdrisp.inference.tiling import tiled_forward
 from hdrisp.models import build, load_weights
@@ -435,7 +437,7 @@ def evaluate(
            "baselines": list(baselines), "metrics": list(metrics),
            "device": runtime.device.type, "precision": runtime.precision}
     saved = Path(out_dir) / REPORT_FILE
-    if reuse:
+    if reuse and key["data"] is not None:
         report = _read_report(saved, key)
         if report is not None:
             return report
@@ -473,26 +475,18 @@ def _code_digest() -> str:
 
 
 def _file_digest(path: str | os.PathLike | None) -> str | None:
-    """SHA-256 of a file's bytes (None for None)."""
-    if path is None:
-        return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return None if path is None else file_sha256(path)
 
 
-def _data_identity(data_root: str | os.PathLike) -> dict:
-    """What identifies a data set's contents cheaply: its folder, the digests of its
-    ``dataset.json`` and ``manifest.json`` (the synthetic set's parameters and every pair's
-    draws) and, for sets without them, the modification times of its split folders."""
+def _data_identity(data_root: str | os.PathLike) -> dict | None:
+    """What identifies a data set's contents cheaply: its folder and the digests of its
+    ``dataset.json`` and ``manifest.json`` (a synthetic set's parameters and every pair's
+    draws). None for a set without them (the paper's, Zurich's): nothing cheap says its
+    files are unchanged, so its reports are never reused."""
     root = Path(data_root).resolve()
-    files = {name: _file_digest(root / name) for name in ("dataset.json", "manifest.json")
+    files = {name: file_sha256(root / name) for name in ("dataset.json", "manifest.json")
              if (root / name).is_file()}
-    folders = {} if files else {p.name: p.stat().st_mtime_ns for p in sorted(root.iterdir())
-                                if p.is_dir()}
-    return {"root": str(root), "files": files, "folders": folders}
+    return {"root": str(root), "files": files} if files else None
 
 
 def _report_fields(report: EvaluationReport) -> dict:
