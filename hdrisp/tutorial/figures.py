@@ -224,7 +224,7 @@ def write_figures(out_dir: str | os.PathLike, *, run_dir: str | os.PathLike | No
     has none, a smoke run is trained there first (about a minute) and the pictures show
     plumbing, not a good model — train the tutorial schedule first (``make tutorial``) for
     real ones. ``real_raws`` develops the shipped chart DNG and ``raws`` (camera raw files)
-    at a longer side of 1024 pixels.
+    at a longer side of 1024 pixels, as PNG only.
     """
     wanted = tuple(names or FIGURES)
     out = Path(out_dir)
@@ -241,11 +241,10 @@ def write_figures(out_dir: str | os.PathLike, *, run_dir: str | os.PathLike | No
     if {"pyramid", "comparison", "real_raws"} & set(wanted):
         run = Path(run_dir) if run_dir else default_run_dir(None, smoke=smoke)
         level, weights = ensure_run(run, data_root, device="cpu", progress=False)
-        if "real_raws" in wanted:
-            for suffix in ("png", "svg"):
-                written.append(compare_files([sample_raw_file(), *raws],
-                                             out / f"real_raws.{suffix}", weights, level=level,
-                                             baselines=("classical", "libraw"), max_side=1024))
+        if "real_raws" in wanted:  # photographs: PNG only (one develop, no raster-in-SVG)
+            written.append(compare_files([sample_raw_file(), *raws], out / "real_raws.png",
+                                         weights, level=level,
+                                         baselines=("classical", "libraw"), max_side=1024))
         model = load_model("rawtonemap", level=level, weights=weights)
         test_set = PairedRawDataset(data_root, "test", level=level)
         if "pyramid" in wanted:
