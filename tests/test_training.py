@@ -584,3 +584,53 @@ def test_cosine_schedule_logs_its_rates_and_resumes_exactly_after_sigkill(tiny_s
                           resume=True)
     assert_same_weights(weights(reference.last), weights(resumed.last))
     assert losses(reference.folder / "train_log.csv") == losses(resumed.folder / "train_log.csv")
+
+
+def test_weight_average_follows_the_warmed_up_decay_by_hand():
+    """Two updates of a one-weight net, decay 0.9: d1 = min(0.9, 2/11), d2 = min(0.9, 3/12)."""
+    from hdrisp.training.ema import WeightAverage
+
+    net = torch.nn.Linear(1, 1, bias=False)
+    net.weight.data.fill_(0.0)
+    average = WeightAverage(net, decay=0.9)
+    net.weight.data.fill_(1.0)
+    average.update(net)
+    net.weight.data.fill_(3.0)
+    average.update(net)
+    first = 0.0 * (2 / 11) + 1.0 * (9 / 11)
+    assert average.weights["weight"].item() == pytest.approx(first * 0.25 + 3.0 * 0.75)
+    with average.applied(net):
+        assert net.weight.item() == pytest.approx(first * 0.25 + 3.0 * 0.75)
+    assert net.weight.item() == 3.0  # its own weights are back after the block
+    for _ in range(2000):  # the warm-up ends at decay: the average converges to the weights
+        average.update(net)
+    assert average.current_decay() == 0.9
+    assert average.weights["weight"].item() == pytest.approx(3.0, abs=1e-6)
+
+
+def test_ema_delivers_the_average_leaves_training_alone_and_resumes_exactly(tiny_synthetic,
+                                                                            tmp_path):
+    """With optimizer.ema the optimiser walks exactly as without it; the checkpoint's "model"
+    is the average (not the last iterate), and a run killed mid-level resumes to the same
+    average and the same training weights."""
+    plain = mini(levels=[{"level": 4, "batch": 2, "steps": 8, "patch": 64}],
+                 checkpoint={"every_steps": 2})
+    averaged = mini(levels=[{"level": 4, "batch": 2, "steps": 8, "patch": 64}],
+                    checkpoint={"every_steps": 2}, optimizer={"lr": 1e-3, "ema": 0.5})
+    walk = train_level(plain, 4, out=tmp_path / "plain", data_root=tiny_synthetic)
+    reference = train_level(averaged, 4, out=tmp_path / "whole", data_root=tiny_synthetic)
+    saved = load_checkpoint(reference.last)
+    assert saved["ema"]["updates"] == 8 and saved["ema"]["decay"] == 0.5
+    assert_same_weights(weights(walk.last), saved["ema"]["training"])
+    moved = [k for k in saved["model"] if saved["model"][k].is_floating_point()
+             and not torch.equal(saved["model"][k], saved["ema"]["training"][k])]
+    assert moved, "the delivered weights are the last iterate, not an average"
+    child = run_child(averaged, tmp_path / "killed", tiny_synthetic, kill_at=3)
+    output, _ = child.communicate(timeout=120)
+    assert child.returncode == -signal.SIGKILL, output
+    resumed = train_level(averaged, 4, out=tmp_path / "killed", data_root=tiny_synthetic,
+                          resume=True)
+    again = load_checkpoint(resumed.last)
+    assert_same_weights(saved["model"], again["model"])
+    assert_same_weights(saved["ema"]["training"], again["ema"]["training"])
+    assert losses(reference.folder / "train_log.csv") == losses(resumed.folder / "train_log.csv")
