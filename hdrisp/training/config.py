@@ -107,7 +107,11 @@ class OptimizerConfig:
     ``ema`` > 0 makes each level deliver the exponential moving average of its weights with
     that decay per step (horizon about ``1 / (1 − ema)`` steps; :mod:`hdrisp.training.ema`)
     instead of its last iterate; validation, ``best.pt``, the next level and evaluation all see
-    the average. 0 (the paper's) delivers the last iterate.
+    the average. 0 (the paper's) delivers the last iterate. Measured on the ``tiny`` schedule
+    (2026-11-30, two seeds each, held-out patches): ``ema: 0.99`` scored 21.2 and 21.5 dB /
+    ΔE2000 11.3 and 10.8 against 22.4 and 22.3 dB / 9.7 and 8.5 without it: a network that is
+    still improving quickly is better than the average of its recent past, so ``tiny`` keeps
+    it off; it is meant for long runs whose last iterates wander around a converged point.
     """
 
     name: Literal["adam", "adamw"] = "adam"
