@@ -14,7 +14,7 @@ every command and notebook can run on a set generated here (numpy + OpenCV, no t
 
 from hdrisp.synth.cache import default_data_dir, ensure_default_dataset
 from hdrisp.synth.dataset import SyntheticPair, generate_dataset, synthesize_pair
-from hdrisp.synth.hdr_look import HDRLook, hdr_look
+from hdrisp.synth.hdr_look import HDRLook, hdr_look, hdr_look_of_view
 from hdrisp.synth.sources import (
     SOURCES,
     TEST_SCENES,
@@ -35,6 +35,7 @@ __all__ = [
     "ensure_default_dataset",
     "generate_dataset",
     "hdr_look",
+    "hdr_look_of_view",
     "load_sources",
     "sample_sensor",
     "split_sources",

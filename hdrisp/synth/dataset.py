@@ -39,7 +39,7 @@ from hdrisp import __version__
 from hdrisp.errors import DatasetError, check_output_dir
 from hdrisp.raw import write_dng
 from hdrisp.raw.normalization import Normalization
-from hdrisp.synth.hdr_look import HDRLook, hdr_look
+from hdrisp.synth.hdr_look import HDRLook, hdr_look_of_view
 from hdrisp.synth.sources import (
     DEFAULT_HUE_SHIFT,
     HUE_SHIFT_STREAM,
@@ -62,7 +62,8 @@ from hdrisp.synth.unprocess import (
 )
 
 GENERATOR = "hdrisp.synth"
-SYNTH_VERSION = 4  # bump whenever the generator's output changes for the same arguments
+SYNTH_VERSION = 5  # bump whenever the generator's output changes for the same arguments
+# 5: a view that enlarges its photograph gets the photograph's look, enlarged (hdr_look_of_view)
 # 4: half the training crops get a colour shift (sources.HueShift; its own random stream)
 # 2: the splits are cut from disjoint scenes (TEST_SCENES), two more source photographs
 # 3: the default sensor is one real camera in one daylight ("camera"), no longer "narrow"
@@ -112,7 +113,9 @@ def synthesize_pair(rng: np.random.Generator, sources: dict[str, np.ndarray],
         view = {**view, **done}
     params = sample_sensor(rng, black_level, white_level, sensor)
     mosaic, scene = unprocess(crop, params, rng)
-    return SyntheticPair(mosaic, hdr_look(scene, look), scene, params, view)
+    # the photograph's look, not an enlargement's (version 5: hdr_look_of_view)
+    return SyntheticPair(mosaic, hdr_look_of_view(scene, view["scale"], look), scene, params,
+                         view)
 
 
 # --------------------------------------------------------------------------- one job

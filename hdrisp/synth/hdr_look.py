@@ -112,7 +112,15 @@ def hdr_look(linear: np.ndarray, look: HDRLook | None = None) -> np.ndarray:
         raise InputShapeError(f"hdr_look needs an H×W×3 image, got shape {image.shape}")
     merge = cv2.createMergeMertens(look.contrast_weight, look.saturation_weight,
                                    look.exposure_weight)
-    fused = merge.process(exposure_brackets(image, look.evs))  # float32, about [0, 1]
+    # OpenCV's threaded fusion is not deterministic (now and then one pixel differs by one
+    # level between two identical calls, measured), and a set must be the same bytes for the
+    # same arguments: the fusion runs on one OpenCV thread
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        fused = merge.process(exposure_brackets(image, look.evs))  # float32, about [0, 1]
+    finally:
+        cv2.setNumThreads(threads)
     luma = _luma(fused)
     # detail D = detail·(Y − blur(Y)) is added to every channel, so the luma becomes Y + D
     # (the weights sum to 1); the saturation step Y' + s·(RGB' − Y') then simplifies to
@@ -124,3 +132,38 @@ def hdr_look(linear: np.ndarray, look: HDRLook | None = None) -> np.ndarray:
     out = s * fused + grey[..., None]
     flat = out.reshape(out.shape[0], -1)
     return cv2.multiply(flat, 255.0, dtype=cv2.CV_8U).reshape(out.shape)  # rounds, clips
+
+def hdr_look_of_view(linear: np.ndarray, scale: float, look: HDRLook | None = None) -> np.ndarray:
+    """The look of a view that shows its photograph enlarged ``scale`` times (generator
+    version 5).
+
+    An editor gives a *photograph* its look; a crop or a frame shows part of it, maybe enlarged.
+    The look itself is not a per-pixel function (its fusion pyramid is as deep as the picture
+    allows and its detail boost spans a fixed number of pixels), so rendered on an enlargement
+    it comes out differently from the photograph's own (``benchmarks/probe_look_scale.py``).
+    For ``scale`` > 1 the view is therefore reduced to the photograph's own size (area
+    averaging), given the look, and enlarged back (bicubic, in float, rounded to 8 bits);
+    views at or below the photograph's size get :func:`hdr_look` directly.
+
+    Args:
+        linear: float32 H×W×3 linear sRGB of the view.
+        scale: the view's output pixels per photograph pixel (``view["scale"]``).
+        look: the operator's parameters (default :class:`HDRLook()`).
+
+    Returns:
+        uint8 H×W×3 sRGB-encoded RGB.
+
+    Examples:
+        >>> scene = np.full((64, 96, 3), 0.18, np.float32)
+        >>> hdr_look_of_view(scene, 2.0).shape
+        (64, 96, 3)
+    """
+    h, w = linear.shape[:2]
+    small_h, small_w = max(8, round(h / scale)), max(8, round(w / scale))
+    if scale <= 1.0 or (small_h, small_w) == (h, w):
+        return hdr_look(linear, look)
+    small = cv2.resize(np.ascontiguousarray(linear, dtype=np.float32), (small_w, small_h),
+                       interpolation=cv2.INTER_AREA)
+    toned = hdr_look(small, look).astype(np.float32)
+    big = cv2.resize(toned, (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(np.rint(big), 0, 255).astype(np.uint8)
