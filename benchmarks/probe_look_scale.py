@@ -2,15 +2,16 @@
 
 The look (``hdrisp.synth.hdr_look``) fuses exposure brackets in a Laplacian pyramid as deep
 as the picture allows (OpenCV's ``MergeMertens``) and boosts local detail over a fixed number
-of pixels, so it is not a per-pixel function of the scene. The synthetic set renders each
-training pair's look on its 448-pixel crop, near the source photograph's own scale, and each
-full-resolution test frame's look on the whole photograph enlarged to 1344×896 (about 2-3×).
-Part of a network's error on the frames therefore cannot be learnt from the training pairs.
-This probe measures that part.
+of pixels, so it is not a per-pixel function of the scene. Up to generator version 4 the
+synthetic set rendered each training pair's look on its 448-pixel crop, near the source
+photograph's own scale, and each full-resolution test frame's look on an enlargement of the
+photograph (1344×896, 4–5× for the two held-out scenes): part of a network's error on the
+frames could not be learnt from the training pairs. This probe measures that part; version 5
+renders every view's look at the photograph's scale (``hdrisp.synth.hdr_look_of_view``).
 
     python benchmarks/probe_look_scale.py [--crop 448] [--scenes chelsea rocket]
 
-For each held-out scene it compares the frame's own target (the look of the photograph
+For each held-out scene it compares a version-4 frame's target (the look of the photograph
 enlarged to the frame) with the look computed at the photograph's own size, (a) on the whole
 photograph and (b) on each ``crop``-pixel tile on its own (as training crops are), both then
 enlarged to the frame. Scored as the frames are: the 99th percentile of the low-pass
