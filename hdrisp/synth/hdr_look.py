@@ -133,6 +133,7 @@ def hdr_look(linear: np.ndarray, look: HDRLook | None = None) -> np.ndarray:
     flat = out.reshape(out.shape[0], -1)
     return cv2.multiply(flat, 255.0, dtype=cv2.CV_8U).reshape(out.shape)  # rounds, clips
 
+
 def hdr_look_of_view(linear: np.ndarray, scale: float, look: HDRLook | None = None) -> np.ndarray:
     """The look of a view that shows its photograph enlarged ``scale`` times (generator
     version 5).

@@ -9,13 +9,7 @@ A checkpoint holds everything needed to continue a level exactly where it stoppe
      current epoch already consumed), "finished": bool (the level is complete),
      "best": float or None (best validation value so far), "config": plain dict,
      "rng": {"torch": uint8 tensor, "cuda": [uint8 tensors], "numpy": {...}, "python": [...]},
-     "extra": plain dict, "ema": None or {"decay": float, "updates": int,
-     "training": state dict}}
-
-``"model"`` always holds the weights the level delivers (what ``load_weights``, the next level
-and evaluation read). With ``optimizer.ema`` on, those are the moving average of the weights
-(:mod:`hdrisp.training.ema`), and ``"ema"["training"]`` holds the optimiser's own weights, from
-which a resumed level continues. Version 1 files (before ``"ema"``) read as ``"ema": None``.
+     "extra": plain dict}
 
 Only plain containers, numbers, strings and tensors are stored, so loading with
 ``weights_only=True`` reads it back. The file is first written to a temporary file beside the
@@ -37,7 +31,7 @@ import torch
 from hdrisp.errors import CheckpointError
 
 FORMAT = "hdrisp-checkpoint"
-VERSION = 2
+VERSION = 1
 REQUIRED_KEYS = ("model", "level", "epoch", "step", "config")
 
 
@@ -118,23 +112,17 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> int:
 def save_checkpoint(path: str | os.PathLike, *, model: torch.nn.Module, level: int, epoch: int,
                     step: int, config: dict, optimizer: torch.optim.Optimizer | None = None,
                     scaler: Any = None, step_in_epoch: int = 0, finished: bool = False,
-                    best: float | None = None, extra: dict | None = None,
-                    ema: Any = None) -> Path:
+                    best: float | None = None, extra: dict | None = None) -> Path:
     """Write a training checkpoint atomically (see the module docstring for its keys).
 
     ``model`` may be wrapped (DistributedDataParallel): its inner module's state is saved.
-    ``config`` must be a plain dict (``hdrisp.config.to_dict``). ``ema`` (a
-    :class:`~hdrisp.training.ema.WeightAverage`) makes ``"model"`` its average and keeps the
-    training weights under ``"ema"``.
+    ``config`` must be a plain dict (``hdrisp.config.to_dict``).
     """
     inner = getattr(model, "module", model)
-    own = to_cpu(inner.state_dict())
     payload = {
         "format": FORMAT,
         "version": VERSION,
-        "model": own if ema is None else to_cpu(ema.weights),
-        "ema": None if ema is None else {"decay": float(ema.decay), "updates": int(ema.updates),
-                                         "training": own},
+        "model": to_cpu(inner.state_dict()),
         "optimizer": None if optimizer is None else to_cpu(optimizer.state_dict()),
         "scaler": None if scaler is None or not scaler.is_enabled() else scaler.state_dict(),
         "level": int(level),

@@ -103,15 +103,6 @@ class OptimizerConfig:
     then a half cosine from the level's ``lr`` down to ``final_lr`` × it (warm-up then cosine
     is the "one-cycle" shape). The rate depends only on the step, so a resumed level
     continues on the same curve (:func:`lr_factor`).
-
-    ``ema`` > 0 makes each level deliver the exponential moving average of its weights with
-    that decay per step (horizon about ``1 / (1 − ema)`` steps; :mod:`hdrisp.training.ema`)
-    instead of its last iterate; validation, ``best.pt``, the next level and evaluation all see
-    the average. 0 (the paper's) delivers the last iterate. Measured on the ``tiny`` schedule
-    (2026-11-30, two seeds each, held-out patches): ``ema: 0.99`` scored 21.2 and 21.5 dB /
-    ΔE2000 11.3 and 10.8 against 22.4 and 22.3 dB / 9.7 and 8.5 without it: a network that is
-    still improving quickly is better than the average of its recent past, so ``tiny`` keeps
-    it off; it is meant for long runs whose last iterates wander around a converged point.
     """
 
     name: Literal["adam", "adamw"] = "adam"
@@ -122,7 +113,6 @@ class OptimizerConfig:
     lr_schedule: Literal["constant", "cosine"] = "constant"
     warmup: float = 0.0
     final_lr: float = 0.0
-    ema: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -240,8 +230,6 @@ def _first_problem(cfg: TrainConfig) -> str | None:
          f"optimizer.grad_clip: must be > 0, got {cfg.optimizer.grad_clip}"),
         (0 <= cfg.optimizer.warmup < 1,
          f"optimizer.warmup: must be in [0, 1), got {cfg.optimizer.warmup}"),
-        (0 <= cfg.optimizer.ema < 1,
-         f"optimizer.ema: must be in [0, 1) (0: off), got {cfg.optimizer.ema}"),
         (0 <= cfg.optimizer.final_lr <= 1,
          f"optimizer.final_lr: must be in [0, 1] (a fraction of lr), "
          f"got {cfg.optimizer.final_lr}"),
@@ -391,7 +379,7 @@ RESULT_KEYS: tuple[str, ...] = (
     "data.train_limit",
     "loss.schedule", "loss.perceptual",
     "optimizer.name", "optimizer.betas", "optimizer.weight_decay", "optimizer.grad_clip",
-    "optimizer.lr_schedule", "optimizer.warmup", "optimizer.final_lr", "optimizer.ema",
+    "optimizer.lr_schedule", "optimizer.warmup", "optimizer.final_lr",
     "runtime.seed",
 )
 _ROW_KEYS = ("batch", "epochs", "steps", "patch", "weights")

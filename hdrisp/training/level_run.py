@@ -14,7 +14,6 @@ weights as an uninterrupted one. A finished level is not trained again.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import shutil
 import time
@@ -48,7 +47,6 @@ from hdrisp.training.config import (
     result_differences,
 )
 from hdrisp.training.distributed import barrier, broadcast_flag, wrap_model
-from hdrisp.training.ema import WeightAverage
 from hdrisp.training.logs import TRAIN_CSV, VAL_CSV, CsvLog, TensorBoard, plot_loss_curves
 
 Callback = Callable[[str, dict], None]
@@ -154,23 +152,14 @@ class LevelRun:
         cfg, rt = self.config, self.rt
         seed_everything(cfg.runtime.seed)
         model = components.build_model(cfg, self.level)
-        saved_ema = None if state is None else state.get("ema")
         if state is not None:
-            own = state["model"] if saved_ema is None else saved_ema["training"]
-            check_state_dict(model, own, path=self.last)
-            model.load_state_dict(own)
+            check_state_dict(model, state["model"], path=self.last)
+            model.load_state_dict(state["model"])
         elif self.init is not None:
             load_weights(model, self.init)
         model.to(rt.device)
         if rt.channels_last:
             model.to(memory_format=torch.channels_last)
-        # the average of the weights the level delivers (optimizer.ema), on every process: each
-        # holds the same weights after each step, so each keeps the same average
-        self.ema = WeightAverage(model, cfg.optimizer.ema) if cfg.optimizer.ema > 0 else None
-        if self.ema is not None and saved_ema is not None:
-            self.ema.load_state_dict({"decay": saved_ema["decay"],
-                                      "updates": saved_ema["updates"],
-                                      "weights": state["model"]})
         model.train()
         self.model = wrap_model(model, rt)
         self.loss_fn = components.build_loss(cfg, self.level).to(rt.device)
@@ -260,8 +249,6 @@ class LevelRun:
                         else str(self.last)))
                 if self.tuner is not None:
                     self.tuner.after_step(time.perf_counter() - started)
-                if self.ema is not None:
-                    self.ema.update(getattr(self.model, "module", self.model))
                 self.step += 1
                 self.step_in_epoch += 1
                 now = time.perf_counter()
@@ -316,13 +303,11 @@ class LevelRun:
         """Validate on rank 0; True when the best metric improved."""
         improved = False
         if self.rt.is_main:
-            inner = getattr(self.model, "module", self.model)
-            with contextlib.nullcontext() if self.ema is None else self.ema.applied(inner):
-                metrics = validate(self.model, self.val_loader, self.loss_fn, self.rt,
-                                   image_dir=self.dir / "val_images",
-                                   n_images=self.config.validation.images,
-                                   tag=f"epoch{self.epoch:03d}_step{self.step:06d}",
-                                   progress=self.config.logging.progress)
+            metrics = validate(self.model, self.val_loader, self.loss_fn, self.rt,
+                               image_dir=self.dir / "val_images",
+                               n_images=self.config.validation.images,
+                               tag=f"epoch{self.epoch:03d}_step{self.step:06d}",
+                               progress=self.config.logging.progress)
             self.validation = metrics
             self.val_log.write({"epoch": self.epoch, "step": self.step, **metrics})
             self.tb.scalars("val", metrics, self.step)
@@ -342,8 +327,7 @@ class LevelRun:
         if self.rt.is_main:
             kwargs = dict(model=self.model, level=self.level, epoch=self.epoch, step=self.step,
                           step_in_epoch=self.step_in_epoch, config=config_to_dict(self.config),
-                          optimizer=self.optimizer, scaler=self.scaler, best=self.best,
-                          ema=self.ema)
+                          optimizer=self.optimizer, scaler=self.scaler, best=self.best)
             if improved:  # best first: a kill in between leaves last.pt behind, not ahead
                 save_checkpoint(self.best_path, finished=finished, **kwargs)
             save_checkpoint(self.last, finished=finished, **kwargs)
