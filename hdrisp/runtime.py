@@ -225,6 +225,8 @@ class ThreadTuner:
             _TUNERS[cores].quick_probe()  # a choice before the first step: short levels too
         tuner = _TUNERS[cores]
         tuner.new_level()
+        if tuner.apply and tuner.choice is not None:  # someone may have changed it between levels
+            torch.set_num_threads(tuner.choice)
         return tuner
 
     def new_level(self) -> None:

@@ -71,6 +71,7 @@ def test_the_tuner_sets_torch_threads_and_is_off_when_the_count_is_fixed() -> No
         torch.set_num_threads(previous)
     import hdrisp.runtime as runtime
 
+    runtime._TUNERS.clear()  # an earlier test in this process may have left one
     cpu = torch.device("cpu")
     assert ThreadTuner.for_runtime(2, cpu) is None  # pinned by the config
     assert ThreadTuner.for_runtime(None, cpu, deterministic=True) is None
@@ -117,6 +118,7 @@ def test_one_tuner_serves_every_level_and_drops_a_probe_a_level_left_unfinished(
 
     if DEFAULT_THREADS <= 1:
         return
+    runtime._TUNERS.clear()
     cpu = torch.device("cpu")
     previous = torch.get_num_threads()
     try:
@@ -125,8 +127,11 @@ def test_one_tuner_serves_every_level_and_drops_a_probe_a_level_left_unfinished(
         first.clock = Clock()
         first.before_step()
         first.after_step(1.0)  # a probe half done when the level ends
+        other = 1 if first.choice != 1 else DEFAULT_THREADS
+        torch.set_num_threads(other)  # something between the levels changed the count
         second = ThreadTuner.for_runtime(None, cpu)
         assert second is first and second._queue == [] and second._times == {}
+        assert torch.get_num_threads() == second.choice  # the next level starts at the choice
         second.choice = 1  # what the first level chose carries over
         assert second.before_step() == 1
     finally:
