@@ -207,3 +207,81 @@ def test_black_0_and_black_64_sets_train_and_evaluate_alike(twin_sets, tmp_path)
             assert abs(a[method]["psnr"] - b[method]["psnr"]) <= 0.05, (model, method)
             assert abs(a[method]["delta_e2000"] - b[method]["delta_e2000"]) <= 0.1
     assert scores[0, 0]["RawTonemapNet"]["psnr"] == pytest.approx(psnr[0], abs=0.05)
+
+
+# --------------------------------------------------------------------------- per-pair levels
+
+
+@pytest.fixture(scope="module")
+def cameras_set(tmp_path_factory) -> Path:
+    """A set of several real cameras: each raw quantised to its camera's 10-14-bit levels."""
+    from hdrisp.synth import generate_dataset
+
+    return generate_dataset(tmp_path_factory.mktemp("cameras") / "set", n_train=8, n_test=2,
+                            patch=64, n_full=1, full_size=(64, 96), workers=1,
+                            sensor="cameras", progress=False)
+
+
+def test_a_set_of_several_cameras_reads_each_raw_with_its_own_levels(cameras_set) -> None:
+    info = json.loads((cameras_set / "dataset.json").read_text())
+    assert info["normalization"]["mode"] == "levels" and info["normalization"]["per_pair"]
+    records = json.loads((cameras_set / "manifest.json").read_text())["pairs"]
+    whites = {r["sensor"]["white_level"] for r in records}
+    assert len(whites) >= 3 and max(whites) > 4095 and min(whites) <= 4095  # 10/12 and 14-bit
+    train = PairedRawDataset(cameras_set, "train", level=0)
+    assert train.normalization.per_pair
+    by_raw = {r["raw"]: r["sensor"] for r in records}
+    for i, (raw_path, _) in enumerate(train.pairs):
+        sensor = by_raw[raw_path.relative_to(cameras_set).as_posix()]
+        dn = cv2.imread(str(raw_path), cv2.IMREAD_UNCHANGED).astype(np.float64)
+        assert dn.max() <= sensor["white_level"]
+        black, white = sensor["black_level"], sensor["white_level"]
+        expected = np.clip((dn - black) / (white - black), 0, 1)
+        mosaic, _ = train.load(i)
+        np.testing.assert_allclose(mosaic, expected, atol=1e-6)
+    frame = cameras_set / "test" / "full_resolution" / "0.png"
+    rule = file_normalization(frame)  # develop's and evaluate's frames: the same rule
+    sensor = by_raw["test/full_resolution/0.png"]
+    assert (rule.black_level, rule.white_level) == (sensor["black_level"],
+                                                    sensor["white_level"])
+    assert not rule.per_pair
+
+
+def test_a_14_bit_and_a_10_bit_raw_of_one_scene_read_alike() -> None:
+    """The same signal quantised by a 14-bit camera (black 2048) and a 10-bit one (black 64)
+    reads within half a step of each once normalised by its own levels."""
+    from hdrisp.synth.unprocess import quantize
+
+    signal = np.random.default_rng(4).uniform(0.0, 1.0, (32, 32)).astype(np.float32)
+    rule = Normalization("levels", per_pair=True)
+    read = {white: rule.with_levels(black, white).normalize(quantize(signal, black, white))
+            for black, white in ((2048, 15831), (64, 1023))}
+    half14, half10 = 0.5 / (15831 - 2048), 0.5 / (1023 - 64)
+    assert np.abs(read[15831] - signal).max() <= half14 + 1e-6
+    assert np.abs(read[1023] - signal).max() <= half10 + 1e-6
+    assert np.abs(read[15831] - read[1023]).max() <= half14 + half10 + 1e-6
+    # read with the 10-bit rule, the 14-bit raw would be nonsense: the rule matters
+    assert np.abs(Normalization("levels", 64, 1023).normalize(
+        quantize(signal, 2048, 15831)) - signal).mean() > 0.3
+
+
+def test_a_per_pair_set_without_a_raws_levels_names_the_file(cameras_set, tmp_path) -> None:
+    copy = shutil.copytree(cameras_set, tmp_path / "set")
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["pairs"] = [r for r in manifest["pairs"] if r["raw"] != "train/raw/0.png"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    train = PairedRawDataset(copy, "train", level=0)
+    with pytest.raises(DatasetError, match="records none") as info:
+        train.load(0)
+    assert Path(info.value.path).name == "0.png"
+    with pytest.raises(ConfigError, match="levels"):
+        Normalization("legacy", per_pair=True)
+    assert Normalization.from_dict(Normalization("levels", per_pair=True).to_dict()).per_pair
+
+
+def test_data_check_accepts_a_set_of_several_cameras(cameras_set) -> None:
+    from hdrisp.data.check import check_dataset
+
+    report = check_dataset(cameras_set, workers=1)
+    assert report.ok, report.problems[:3]
+    assert report.white_level > 4095 and "manifest.json" in report.white_level_source

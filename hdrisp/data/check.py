@@ -28,7 +28,12 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from hdrisp.data.layout import RAW_SUFFIXES, Layout, get_layout, list_pairs, visible_files
-from hdrisp.data.normalization import DATASET_FILE, dataset_normalization
+from hdrisp.data.normalization import (
+    DATASET_FILE,
+    MANIFEST_FILE,
+    dataset_normalization,
+    pair_levels,
+)
 from hdrisp.errors import DatasetError, HdrispError
 from hdrisp.raw import read_raw
 
@@ -333,8 +338,12 @@ def check_dataset(root: str | os.PathLike, layout: str = "paper", *,
     source = "given"
     if white_level is None:
         described = (root / DATASET_FILE).is_file()
-        white_level = dataset_normalization(root).white_level if described else 1023.0
+        rule = dataset_normalization(root) if described else None
+        white_level = rule.white_level if rule is not None else 1023.0
         source = DATASET_FILE if described else "default"
+        if rule is not None and rule.per_pair:  # each raw its own: the largest bounds them all
+            white_level = max((w for _, w in pair_levels(root).values()), default=white_level)
+            source = f"{MANIFEST_FILE} (the largest of the pairs' white levels)"
     report = DatasetReport(str(root), lay.name, float(white_level),
                            white_level_source=source)
     with ThreadPoolExecutor(max(1, workers)) as pool, \

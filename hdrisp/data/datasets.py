@@ -27,7 +27,12 @@ from hdrisp.data.augment import (
     sample_augmentation,
 )
 from hdrisp.data.layout import RAW_SUFFIXES, get_layout, list_pairs, sort_key
-from hdrisp.data.normalization import file_normalization, resolve_normalization
+from hdrisp.data.normalization import (
+    file_normalization,
+    pair_levels,
+    resolve_normalization,
+    rule_for_file,
+)
 from hdrisp.errors import DatasetError, HdrispError
 from hdrisp.models.pyramid import level_size
 from hdrisp.raw import RawImage
@@ -129,6 +134,8 @@ class PairedRawDataset(Dataset):
         try:
             self.normalization = resolve_normalization(root, normalization, black_level,
                                                        white_level)
+            # per-pair levels (a set of several cameras): each raw's own, read once
+            self._levels = pair_levels(root) if self.normalization.per_pair else None
         except HdrispError as exc:
             raise DatasetError(exc.problem, exc.path or root) from None
         self.on_error = on_error
@@ -151,7 +158,8 @@ class PairedRawDataset(Dataset):
     def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Pair ``index`` before cropping: float32 H×W normalised mosaic, uint8 H×W×3 target."""
         raw_path, target_path = self.pairs[index]
-        raw = read_mosaic(raw_path, self.normalization)
+        rule = rule_for_file(self.normalization, self.root, raw_path, self._levels)
+        raw = read_mosaic(raw_path, rule)
         if raw.cfa != "RGGB":
             raise DatasetError(f"{raw.cfa} mosaic; paired sets hold RGGB data", raw_path)
         target = read_target(target_path)
@@ -159,7 +167,7 @@ class PairedRawDataset(Dataset):
             raise DatasetError(f"target is {target.shape[0]}×{target.shape[1]} (H×W) but its "
                                f"raw {raw_path.name} is {raw.shape[0]}×{raw.shape[1]} "
                                "(they must match)", target_path)
-        return self.normalization.apply(raw), target
+        return rule.apply(raw), target
 
     def _augmentation(self, shape: tuple[int, int]) -> Augmentation | None:
         """The crop/flips for one item: random with ``augment``, else a centred crop or none."""

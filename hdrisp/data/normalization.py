@@ -15,6 +15,11 @@ baselines, the data sets' classes. Single files (``develop``, ``compare``, full 
 :func:`file_normalization`: a PNG raw follows the ``dataset.json`` of the set it sits in
 (looked for up to three folders up: ``ROOT/test/full_resolution/x.png``), else ``legacy``;
 a camera raw is always read with ``levels`` from its own metadata.
+
+A set of several cameras (``hdrisp data synth --sensor cameras``: 10- to 14-bit raws, each
+with its black level) states ``"per_pair": true``: each PNG raw is then read with its own
+levels, which ``manifest.json`` records with the pair (:func:`pair_levels`,
+:func:`rule_for_file`), so a 14-bit raw and a 10-bit one mean the same to the network.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from hdrisp.errors import DatasetError, HdrispError
 from hdrisp.raw.normalization import NORMALIZATIONS, Normalization, camera_raw_normalization
 
 DATASET_FILE = "dataset.json"
+MANIFEST_FILE = "manifest.json"
 #: how many folders above a PNG raw :func:`file_normalization` looks for ``dataset.json``
 SEARCH_DEPTH = 3
 
@@ -71,9 +77,52 @@ def resolve_normalization(root: str | os.PathLike, choice: str = "auto",
         raise DatasetError(f"unknown normalization {choice!r}; expected auto, "
                            f"{', '.join(NORMALIZATIONS)}")
     found = dataset_normalization(root)
-    return Normalization(found.mode if choice == "auto" else choice,  # type: ignore[arg-type]
+    mode = found.mode if choice == "auto" else choice
+    # a set's per-pair levels hold while levels are read and none are given instead
+    per_pair = found.per_pair and mode == "levels" and black_level is None \
+        and white_level is None
+    return Normalization(mode,  # type: ignore[arg-type]
                          found.black_level if black_level is None else black_level,
-                         found.white_level if white_level is None else white_level)
+                         found.white_level if white_level is None else white_level, per_pair)
+
+
+def pair_levels(root: str | os.PathLike) -> dict[str, tuple[float, float]]:
+    """Each PNG raw's own (black, white) levels in DN, keyed by its path relative to
+    ``root`` (``train/raw/0.png``), from the set's ``manifest.json``: every record's
+    ``raw`` and its ``sensor``'s ``black_level`` / ``white_level`` (``hdrisp data synth``
+    writes them). Empty without a manifest.
+
+    Raises:
+        DatasetError: the manifest cannot be read, naming it.
+    """
+    path = Path(root) / MANIFEST_FILE
+    if not path.is_file():
+        return {}
+    try:
+        records = json.loads(path.read_text(encoding="utf-8")).get("pairs", [])
+        return {str(r["raw"]): (float(r["sensor"]["black_level"]),
+                                float(r["sensor"]["white_level"]))
+                for r in records if "raw" in r and "sensor" in r}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise DatasetError(f"unreadable manifest ({exc})", path) from None
+
+
+def rule_for_file(rule: Normalization, root: str | os.PathLike, path: str | os.PathLike,
+                  levels: dict[str, tuple[float, float]] | None = None) -> Normalization:
+    """``rule`` for one PNG raw of the set at ``root``: with ``per_pair``, the file's own
+    levels (:func:`pair_levels`, or ``levels`` already read from it); else ``rule`` itself.
+
+    Raises:
+        DatasetError: a per-pair set's manifest records no levels for the file.
+    """
+    if not rule.per_pair:
+        return rule
+    table = pair_levels(root) if levels is None else levels
+    key = Path(os.path.relpath(Path(path).resolve(), Path(root).resolve())).as_posix()
+    if key not in table:
+        raise DatasetError(f"the set reads each raw with its own levels, but {MANIFEST_FILE} "
+                           "records none for this file", path)
+    return rule.with_levels(*table[key])
 
 
 def containing_dataset(path: str | os.PathLike) -> Path | None:
@@ -92,8 +141,10 @@ def file_normalization(path: str | os.PathLike) -> Normalization:
     if Path(path).suffix.lower() != ".png":
         return camera_raw_normalization()
     root = containing_dataset(path)
-    return dataset_normalization(root) if root is not None else Normalization("legacy")
+    if root is None:
+        return Normalization("legacy")
+    return rule_for_file(dataset_normalization(root), root, path)
 
 
-__all__ = ["DATASET_FILE", "containing_dataset", "dataset_normalization", "file_normalization",
-           "resolve_normalization"]
+__all__ = ["DATASET_FILE", "MANIFEST_FILE", "containing_dataset", "dataset_normalization",
+           "file_normalization", "pair_levels", "resolve_normalization", "rule_for_file"]

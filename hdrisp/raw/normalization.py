@@ -53,22 +53,37 @@ class Normalization:
             raster order of the RGGB 2×2 block. Used by ``levels``, and to map ``legacy``
             values back to [0, 1] (:meth:`to_unit`).
         white_level: white (saturation) level of PNG raws, DN.
+        per_pair: each PNG raw has levels of its own, recorded in its data set's
+            ``manifest.json`` (a set of several cameras: 10- to 14-bit, each with its black);
+            ``black_level``/``white_level`` are then only the fallback, and
+            :func:`hdrisp.data.normalization.file_normalization` or the data set's class
+            give the file's own (:meth:`with_levels`).
     """
 
     mode: Mode = "legacy"
     black_level: float | tuple[float, float, float, float] = ZURICH_BLACK_LEVEL
     white_level: float = ZURICH_WHITE_LEVEL
+    per_pair: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in NORMALIZATIONS:
             raise ConfigError(f"unknown normalization {self.mode!r}; expected one of "
                                  f"{', '.join(NORMALIZATIONS)}")
+        if self.per_pair and self.mode != "levels":
+            raise ConfigError("per-pair levels need the 'levels' normalization")
         black = as_four_levels(self.black_level)
         object.__setattr__(self, "black_level", black[0] if len(set(black)) == 1 else black)
         object.__setattr__(self, "white_level", float(self.white_level))
         if not all(self.white_level > b for b in black):
             raise ConfigError(f"white level {self.white_level:g} must be above the black "
                                  f"level{'s' if len(set(black)) > 1 else ''} {self.black_level}")
+
+    def with_levels(self, black_level: float | Sequence[float],
+                    white_level: float) -> Normalization:
+        """This rule with one file's own PNG levels (``per_pair`` resolved)."""
+        black = tuple(float(b) for b in black_level) if isinstance(black_level, Sequence) \
+            else float(black_level)
+        return Normalization(self.mode, black, white_level)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ files
     def read(self, path: str | os.PathLike, *, crop_odd: bool = False) -> RawImage:
@@ -117,27 +132,33 @@ class Normalization:
     def to_dict(self) -> dict:
         """JSON/YAML-safe form (what ``dataset.json`` and ``run_info.yaml`` hold)."""
         black = self.black_level
-        return {"mode": self.mode,
-                "black_level": list(black) if isinstance(black, tuple) else float(black),
-                "white_level": float(self.white_level)}
+        out = {"mode": self.mode,
+               "black_level": list(black) if isinstance(black, tuple) else float(black),
+               "white_level": float(self.white_level)}
+        return {**out, "per_pair": True} if self.per_pair else out
 
     @classmethod
     def from_dict(cls, data: dict) -> Normalization:
         """Inverse of :meth:`to_dict` (ConfigError for unknown keys or bad values)."""
-        unknown = sorted(set(data) - {"mode", "black_level", "white_level"})
+        unknown = sorted(set(data) - {"mode", "black_level", "white_level", "per_pair"})
         if unknown:
             raise ConfigError(f"unknown normalization key {unknown[0]!r} "
-                                 "(known: black_level, mode, white_level)")
+                                 "(known: black_level, mode, per_pair, white_level)")
         black = data.get("black_level", ZURICH_BLACK_LEVEL)
         if isinstance(black, Sequence) and not isinstance(black, str):
             black = tuple(float(b) for b in black)
+        per_pair = data.get("per_pair", False)
+        if not isinstance(per_pair, bool):
+            raise ConfigError(f"normalization per_pair must be true or false, got {per_pair!r}")
         return cls(data.get("mode", "legacy"), black,
-                   float(data.get("white_level", ZURICH_WHITE_LEVEL)))
+                   float(data.get("white_level", ZURICH_WHITE_LEVEL)), per_pair)
 
     def describe(self) -> str:
         """One line for logs, e.g. ``levels (PNG raws: black 64, white 1023)``."""
         if self.mode == "legacy":
             return "legacy (DN / 1020, no black subtraction)"
+        if self.per_pair:
+            return "levels (each PNG raw's own black and white, from manifest.json)"
         black = self.black_level
         shown = " ".join(f"{b:g}" for b in black) if isinstance(black, tuple) else f"{black:g}"
         return f"levels (PNG raws: black {shown}, white {self.white_level:g})"

@@ -62,12 +62,15 @@ from hdrisp.synth.unprocess import (
 )
 
 GENERATOR = "hdrisp.synth"
-SYNTH_VERSION = 5  # bump whenever the generator's output changes for the same arguments
+SYNTH_VERSION = 6  # bump whenever the generator's output changes for the same arguments
+# 6: the "cameras" sensor quantises each raw to a real camera's own 10- to 14-bit levels,
+#    read per pair (dataset.json: "per_pair"); the other sensors' sets are unchanged
 # 5: a view that enlarges its photograph gets the photograph's look, enlarged (hdr_look_of_view)
 # 4: half the training crops get a colour shift (sources.HueShift; its own random stream)
 # 2: the splits are cut from disjoint scenes (TEST_SCENES), two more source photographs
 # 3: the default sensor is one real camera in one daylight ("camera"), no longer "narrow"
 SPLIT_CODES = {"train": 0, "test": 1, "full_resolution": 2}
+PER_PAIR_LEVELS = ("cameras",)  # sensors drawing each raw's levels (a real camera's own)
 JPEG_QUALITY = 95
 DEFAULT_SET = {"n_train": 600, "n_test": 60, "patch": 448, "seed": 0, "n_full": 2,
                "full_size": [896, 1344]}
@@ -172,7 +175,7 @@ def _run_job(job: _Job) -> dict:
               "size": list(job.size), "rng_seed": [job.seed, SPLIT_CODES[job.split], job.index],
               "scene": scene_of(pair.view["source"]), "view": pair.view,
               "sensor": pair.sensor.to_dict(),
-              "clipped_fraction": float(np.mean(pair.mosaic >= WHITE_LEVEL))}
+              "clipped_fraction": float(np.mean(pair.mosaic >= pair.sensor.white_level))}
     if job.split == "full_resolution":
         dng_rel = f"{folder}/{job.index}.dng"
         s = pair.sensor
@@ -305,6 +308,9 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
         raise DatasetError(f"unknown sensor {sensor!r} (one of {', '.join(SENSOR_MODELS)})")
     if not 0 <= black_level < WHITE_LEVEL:
         raise DatasetError(f"black level {black_level} must lie in [0, {WHITE_LEVEL})")
+    if sensor in PER_PAIR_LEVELS and black_level != DEFAULT_BLACK_LEVEL:
+        raise DatasetError(f"the {sensor!r} sensor gives each raw a real camera's own black "
+                           "level; a black level cannot be set for it")
     _check_replaceable(out)  # before anything is loaded, written or deleted
     images = _sources(tuple(sources)) if sources is not None else load_sources()
     _SOURCE_CACHE.update(images)
@@ -348,7 +354,7 @@ def generate_dataset(out: str | os.PathLike, n_train: int, n_test: int, patch: i
         _dump(out / "dataset.json", {
             "generator": GENERATOR, "layout": "paper", "parameters": parameters,
             "counts": {"train": n_train, "test": n_test, "full_resolution": n_full},
-            "normalization": dataset_normalization_entry(black_level),
+            "normalization": dataset_normalization_entry(black_level, sensor),
         })
     except BaseException:  # failed or interrupted: no half-written set (it would block a rerun)
         _remove_partial(out, created)
@@ -368,10 +374,14 @@ def _remove_partial(out: Path, created: bool) -> None:
             out.rmdir()
 
 
-def dataset_normalization_entry(black_level: float) -> dict:
+def dataset_normalization_entry(black_level: float, sensor: str = DEFAULT_SENSOR) -> dict:
     """``dataset.json``'s ``normalization``: the authors' ÷1020 (``legacy``) for black level
     0, where it is right, else ``levels`` with the set's black and white levels (so every
-    reader subtracts the pedestal; :mod:`hdrisp.raw.normalization`)."""
+    reader subtracts the pedestal; :mod:`hdrisp.raw.normalization`). A sensor whose raws
+    have levels of their own (:data:`PER_PAIR_LEVELS`) gets ``levels`` read per pair."""
+    if sensor in PER_PAIR_LEVELS:
+        return Normalization("levels", float(black_level), float(WHITE_LEVEL),
+                             per_pair=True).to_dict()
     mode = "legacy" if black_level == 0 else "levels"
     return Normalization(mode, float(black_level), float(WHITE_LEVEL)).to_dict()
 

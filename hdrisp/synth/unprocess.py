@@ -155,7 +155,7 @@ def sample_sensor(rng: np.random.Generator, black_level: float = DEFAULT_BLACK_L
     if model == "camera_daylight":
         return sample_one_camera_sensor(rng, black_level, white_level,
                                         cct=ONE_CAMERA_DAYLIGHT_CCT)
-    if model == "cameras":
+    if model == "cameras":  # each raw with a real camera's own levels
         return sample_camera_sensor(rng, black_level, white_level)
     if model != "narrow":
         raise ConfigError(f"unknown sensor model {model!r} (one of {', '.join(SENSOR_MODELS)})")
@@ -235,7 +235,8 @@ def sample_one_camera_sensor(rng: np.random.Generator, black_level: float = DEFA
 
 
 def sample_camera_sensor(rng: np.random.Generator, black_level: float = DEFAULT_BLACK_LEVEL,
-                         white_level: float = WHITE_LEVEL) -> SensorParams:
+                         white_level: float = WHITE_LEVEL, *,
+                         own_levels: bool = True) -> SensorParams:
     """A raw from a real camera under a real light (every draw recorded in the result).
 
     - **Camera**: one of :data:`hdrisp.synth.cameras.CAMERAS` (78 Adobe D65 matrices, 13
@@ -251,6 +252,11 @@ def sample_camera_sensor(rng: np.random.Generator, black_level: float = DEFAULT_
       darktable's measurements), uniformly among the profiles; the variance is floored at
       ``(0.5 DN)²`` of a 10-bit raw so that no profile is noiseless.
     - **Highlights**: as the narrow sensor (``g ~ U(1.0, 2.0)``).
+    - **Levels** (``own_levels``, the default): the black and white level of a real
+      10-, 12- or 14-bit raw, one of :data:`hdrisp.synth.cameras.LEVELS` uniformly (the
+      signal is quantised to that camera's digital numbers; a set of them reads each raw
+      with its own levels, :func:`hdrisp.data.normalization.rule_for_file`); else
+      ``black_level`` and ``white_level``.
 
     Examples:
         >>> s = sample_camera_sensor(np.random.default_rng(0))
@@ -278,6 +284,9 @@ def sample_camera_sensor(rng: np.random.Generator, black_level: float = DEFAULT_
     profile = cameras.NOISE_PROFILES[int(rng.integers(len(cameras.NOISE_PROFILES)))]
     floor = (0.5 / (WHITE_LEVEL - DEFAULT_BLACK_LEVEL)) ** 2
     cam_from_srgb = cameras.srgb_to_camera(cam.xyz_to_camera)
+    if own_levels:  # a real raw's own levels (drawn last: earlier draws keep their values)
+        levels = cameras.LEVELS[int(rng.integers(len(cameras.LEVELS)))]
+        black_level, white_level = levels.black, levels.white
     return SensorParams(
         highlight_gain=gain,
         cam_from_srgb=tuple(tuple(float(v) for v in row) for row in cam_from_srgb),
