@@ -69,8 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "Canon EOS 550D, in daylight of 6000 K, 10-bit), 'camera_daylight' (the "
                        "same under 5000-7000 K), 'narrow' (a random near-identity "
                        "colour matrix per pair, the sets of versions 1-2) or 'cameras' (78 real "
-                       "cameras under daylight, tungsten and fluorescent light, real noise, each raw "
-                       "at a real camera's own 10- to 14-bit levels, read per pair)")
+                       "cameras under daylight, tungsten and fluorescent light, real noise, "
+                       "each raw at a real camera's own 10- to 14-bit levels, read per pair)")
     synth.add_argument("--no-hue-shift", action="store_true",
                        help="leave the training crops' colours as photographed (the default "
                        "shifts half of them towards yellow and green, which the bundled "
