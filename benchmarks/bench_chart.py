@@ -9,6 +9,10 @@ chromatic patches, mean chroma of the neutral patches 19-23, and the whole-frame
 LibRaw's develop (exposure-matched). Issue #16's acceptance: the network no worse than
 the classical pipeline on the first three, and within 2 ΔE00 of it on the last.
 
+A second table scores the same on the synthetic camera's ColorChecker
+(:mod:`hdrisp.evaluation.synthetic_chart`: the training camera, light and exposure), which
+isolates the network's own colour rendering.
+
 Usage:
     python benchmarks/bench_chart.py [--weights runs/tutorial/checkpoints/last.pt ...]
         [--model rawtonemap] [--level 0] [--device auto] [--precision fp32]
@@ -35,8 +39,10 @@ from hdrisp.evaluation.chart import (
     score_chart,
 )
 from hdrisp.evaluation.report import load_model
+from hdrisp.evaluation.synthetic_chart import synthetic_chart
 from hdrisp.inference import Developer
-from hdrisp.raw import read_raw, to_uint8
+from hdrisp.raw import pack, read_raw, to_uint8
+from hdrisp.raw.normalization import Normalization
 from hdrisp.tutorial import sample_raw_file
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -51,6 +57,29 @@ def _network(weights: Path, args, raw_path: Path) -> np.ndarray:
                           precision=args.precision, compile=False)
     with tempfile.TemporaryDirectory() as folder:
         return iio.imread(developer.develop_file(raw_path, folder))
+
+
+def synthetic_table(weights: list[Path], args) -> str:
+    """The same three numbers on the synthetic camera's ColorChecker
+    (:func:`hdrisp.evaluation.synthetic_chart.synthetic_chart`: the training camera, light
+    and exposure): the network's colour rendering without the real chart's other light,
+    exposure and optics."""
+    raw, chart = synthetic_chart()
+    packed = pack(Normalization("levels").apply(raw), raw.cfa)
+    rows = {"classical (the raw's WB and matrix)": to_uint8(isp.classical_isp(raw))}
+    for k, path in enumerate(weights):
+        developer = Developer(load_model(args.model, args.level, path), level=args.level,
+                              device=args.device, precision=args.precision, compile=False)
+        rows[f"{args.model} L{args.level} (#{k + 1}: {path.parent.parent.name}/{path.name})"] \
+            = developer.develop_packed(packed)
+    lines = [f"{chart.raw_file}:",
+             f"| {'method':<48} | ΔE00 ↓ | hue error ° ↓ | neutral C* ↓ |",
+             f"|{'-' * 50}|--------|---------------|--------------|"]
+    for label, image in rows.items():
+        score = score_chart(image, chart)
+        lines.append(f"| {label:<48} | {score.mean_delta_e:6.2f} | "
+                     f"{score.mean_hue_error:13.1f} | {score.mean_neutral_chroma:12.1f} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -116,6 +145,8 @@ def main() -> None:
                          else "")
                 cells.append(f"{score.delta_e[i]:6.1f} {extra:>7}")
             print(f"{i + 1:>2} {name[:17]:<17}" + "".join(f"{c:>20}" for c in cells))
+
+    print(f"\n{synthetic_table(args.weights, args)}")
 
     if args.save_dir:
         args.save_dir.mkdir(parents=True, exist_ok=True)
