@@ -7,9 +7,11 @@ input), the real per-level loss with the perceptual term off, and the tiny synth
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -585,3 +587,26 @@ def test_cosine_schedule_logs_its_rates_and_resumes_exactly_after_sigkill(tiny_s
     assert_same_weights(weights(reference.last), weights(resumed.last))
     assert losses(reference.folder / "train_log.csv") == losses(resumed.folder / "train_log.csv")
 
+
+
+def test_a_level_is_not_continued_on_a_rebuilt_data_set(tiny_synthetic, tmp_path):
+    """A run records its set's dataset.json; resuming on a set rebuilt in the same folder (a
+    newer generator) is refused, and ``hdrisp demo``'s helpers see it and set the run aside."""
+    from hdrisp.tutorial import helpers
+
+    data = shutil.copytree(tiny_synthetic, tmp_path / "data")
+    cfg = mini(levels=[{"level": 4, "batch": 2, "steps": 2, "patch": 64}])
+    run = tmp_path / "run"
+    done = train_level(cfg, 4, out=run, data_root=data)
+    assert load_checkpoint(done.last)["extra"]["dataset_sha256"]
+    assert not helpers.trained_on_another_set(run, data)
+    info = json.loads((data / "dataset.json").read_text())
+    info["parameters"]["generator_version"] = 0  # as if built by another generator
+    (data / "dataset.json").write_text(json.dumps(info))
+    with pytest.raises(TrainingError, match="changed since this level was trained") as refused:
+        train_level(cfg, 4, out=run, data_root=data, resume=True)
+    assert Path(refused.value.path) == done.last
+    assert helpers.trained_on_another_set(run, data)
+    moved = helpers.set_aside(run)
+    assert moved.name == "run.old-1" and (moved / "level4" / "last.pt").is_file()
+    assert not run.exists()

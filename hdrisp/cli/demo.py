@@ -101,6 +101,10 @@ def demo_command(args: argparse.Namespace) -> int:
     if smoke:
         config = helpers.smoke_config(config)
     config = replace(config, logging={"progress": True})
+    if run.is_dir() and helpers.trained_on_another_set(run, root):
+        moved = helpers.set_aside(run)
+        print(f"    {run} was trained on another build of {root} (its dataset.json changed): "
+              f"moved to {moved}, training afresh")
     finished = helpers.finished_levels(run) if run.is_dir() else []
     print(f"3/5 train the tutorial config ({config.name}{', smoke' if smoke else ''}) into "
           f"{run}" + (f" (levels {finished} already finished: reused)" if finished else ""))

@@ -24,6 +24,7 @@ levels, which ``manifest.json`` records with the pair (:func:`pair_levels`,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -64,6 +65,19 @@ def dataset_normalization(root: str | os.PathLike) -> Normalization:
     except (HdrispError, TypeError, ValueError) as exc:
         problem = getattr(exc, "problem", str(exc))
         raise DatasetError(f"normalization: {problem}", path) from None
+
+
+def dataset_fingerprint(root: str | os.PathLike) -> str | None:
+    """SHA-256 of the set's ``dataset.json`` (its generator, version, parameters and counts),
+    or None for a set without one: what a training run records, so that a level is never
+    continued on another set of the same folder (``hdrisp data synth`` rebuilt it)."""
+    path = Path(root) / DATASET_FILE
+    if not path.is_file():
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise DatasetError(f"unreadable data set description ({exc})", path) from None
 
 
 def resolve_normalization(root: str | os.PathLike, choice: str = "auto",
@@ -146,5 +160,6 @@ def file_normalization(path: str | os.PathLike) -> Normalization:
     return rule_for_file(dataset_normalization(root), root, path)
 
 
-__all__ = ["DATASET_FILE", "MANIFEST_FILE", "containing_dataset", "dataset_normalization",
+__all__ = ["DATASET_FILE", "MANIFEST_FILE", "containing_dataset", "dataset_fingerprint",
+           "dataset_normalization",
            "file_normalization", "pair_levels", "resolve_normalization", "rule_for_file"]

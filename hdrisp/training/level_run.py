@@ -27,6 +27,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from hdrisp.config import save_yaml
+from hdrisp.data.normalization import dataset_fingerprint
 from hdrisp.errors import ConfigError, TrainingError
 from hdrisp.models import load_weights
 from hdrisp.models.weights import check_state_dict
@@ -121,6 +122,11 @@ class LevelRun:
                                 "continue it, or choose another --out", self.dir)
         state = load_checkpoint(self.last)
         self._check_compatible(state)
+        was, now = state.get("extra", {}).get("dataset_sha256"), dataset_fingerprint(self.root)
+        if was is not None and now is not None and was != now:
+            raise TrainingError(f"cannot resume: the data set at {self.root} changed since this "
+                                "level was trained (its dataset.json differs: rebuilt, another "
+                                "generator version?); train into another --out", self.last)
         return state
 
     def _load_or_start(self, resume: bool) -> dict | None:
@@ -327,7 +333,8 @@ class LevelRun:
         if self.rt.is_main:
             kwargs = dict(model=self.model, level=self.level, epoch=self.epoch, step=self.step,
                           step_in_epoch=self.step_in_epoch, config=config_to_dict(self.config),
-                          optimizer=self.optimizer, scaler=self.scaler, best=self.best)
+                          optimizer=self.optimizer, scaler=self.scaler, best=self.best,
+                          extra={"dataset_sha256": dataset_fingerprint(self.root)})
             if improved:  # best first: a kill in between leaves last.pt behind, not ahead
                 save_checkpoint(self.best_path, finished=finished, **kwargs)
             save_checkpoint(self.last, finished=finished, **kwargs)

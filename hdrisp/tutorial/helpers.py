@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from hdrisp.data.normalization import dataset_fingerprint
 from hdrisp.errors import CheckpointError, DatasetError
 from hdrisp.runtime import resolve_device
 from hdrisp.synth import ensure_default_dataset
@@ -122,6 +123,29 @@ def finished_levels(run_dir: str | os.PathLike) -> list[int]:
     """
     return sorted(level for level, path in level_checkpoints(run_dir).items()
                   if load_checkpoint(path).get("finished", False))
+
+
+def trained_on_another_set(run_dir: str | os.PathLike, data_root: str | os.PathLike) -> bool:
+    """True when a level of the run was trained on another set than the one now at
+    ``data_root`` (its checkpoint records another ``dataset.json``: the set was rebuilt,
+    e.g. by a newer generator). Runs that recorded nothing count as matching."""
+    now = dataset_fingerprint(data_root)
+    for path in level_checkpoints(run_dir).values():
+        was = load_checkpoint(path).get("extra", {}).get("dataset_sha256")
+        if was is not None and now is not None and was != now:
+            return True
+    return False
+
+
+def set_aside(run_dir: str | os.PathLike) -> Path:
+    """Rename a run folder to the first free ``<name>.old-N`` beside it (nothing is deleted);
+    returns the new path."""
+    run_dir = Path(run_dir)
+    n = 1
+    while (moved := run_dir.with_name(f"{run_dir.name}.old-{n}")).exists():
+        n += 1
+    run_dir.rename(moved)
+    return moved
 
 
 def finest_checkpoint(run_dir: str | os.PathLike, name: str = "last.pt") -> tuple[int, Path]:
