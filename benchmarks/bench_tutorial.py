@@ -31,17 +31,11 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import imageio.v3 as iio
-
-from hdrisp import isp
-from hdrisp.evaluation.chart import frame_distance, load_chart, score_chart
-from hdrisp.evaluation.report import load_model
-from hdrisp.inference import Developer
-from hdrisp.raw import read_raw, to_uint8
+from hdrisp.evaluation.chart import load_chart
+from hdrisp.evaluation.chart_report import chart_markdown, chart_rows, develop_chart
 from hdrisp.training import load_config, replace, train_schedule
 from hdrisp.tutorial import helpers, sample_raw_file
 from hdrisp.tutorial import results as tutorial_results
@@ -51,23 +45,10 @@ CHART = Path(__file__).resolve().parents[1] / "tests" / "data" / "colorchecker_c
 
 def chart_table(weights: Path, device: str) -> str:
     """The real chart DNG by the network, the classical pipeline and LibRaw, as Markdown."""
-    chart, raw_path = load_chart(CHART), sample_raw_file()
-    raw = read_raw(raw_path)
-    images = {"classical (as-shot WB)": to_uint8(isp.classical_isp(raw)),
-              "LibRaw": to_uint8(isp.libraw_develop(raw))}
-    developer = Developer(load_model("rawtonemap", 0, weights), level=0, device=device,
-                          precision="fp32", compile=False)
-    with tempfile.TemporaryDirectory() as folder:
-        images["network (level 0)"] = iio.imread(developer.develop_file(raw_path, folder))
-    lines = [f"*the real ColorChecker DNG ({raw_path.name})*", "",
-             "| method | ΔE2000 ↓ | hue error ° ↓ | neutral C* ↓ | frame ΔE2000 to LibRaw ↓ |",
-             "|---|---|---|---|---|"]
-    for label, image in images.items():
-        score = score_chart(image, chart)
-        lines.append(f"| {label} | {score.mean_delta_e:.2f} | {score.mean_hue_error:.1f} | "
-                     f"{score.mean_neutral_chroma:.1f} | "
-                     f"{frame_distance(image, images['LibRaw'])[1]:.2f} |")
-    return "\n".join(lines)
+    raw_path = sample_raw_file()
+    images = develop_chart(raw_path, {"network (level 0)": weights}, device=device)
+    return chart_markdown(chart_rows(images, load_chart(CHART)),
+                          f"the real ColorChecker DNG ({raw_path.name})")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -260,3 +260,25 @@ def test_the_synthetic_chart_catches_a_two_colour_palette(synthetic):
     squeezed = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0, 1)
     good, bad = score_chart(image, chart), score_chart(squeezed, chart)
     assert bad.mean_hue_error > good.mean_hue_error + 20.0
+
+
+def test_the_chart_table_judges_each_row_against_the_classical_one(chart, developed):
+    """LibRaw's develop, judged as a network would be, misses the bar on the three chart
+    numbers (18.2 > 14.7, 29.2° > 27.4°, 30.5 > 27.0) and clears the frame one; the classical
+    row against itself clears everything."""
+    from hdrisp.evaluation.chart_report import (
+        CLASSICAL,
+        LIBRAW,
+        chart_markdown,
+        chart_rows,
+        shortfalls,
+    )
+
+    images = {CLASSICAL: developed["classical"], LIBRAW: developed["libraw"]}
+    rows = {row.label: row for row in chart_rows(images, chart)}
+    assert shortfalls(rows[CLASSICAL], rows[CLASSICAL]) == []
+    unmet = shortfalls(rows[LIBRAW], rows[CLASSICAL])
+    assert [u.split(" ")[0] for u in unmet] == ["ΔE2000", "hue", "neutral"]
+    assert rows[LIBRAW].frame < 1e-9 and rows[CLASSICAL].frame == pytest.approx(6.1, abs=0.1)
+    table = chart_markdown(list(rows.values()), "chart")
+    assert "| classical (as-shot WB) | 14.73 | 27.4 | 27.0 | 6.10 |" in table

@@ -188,6 +188,24 @@ def test_notebooks_03_and_04_run_in_full_mode(tmp_path, notebook_data_dir):
     assert f"level 0: {load_config('tiny').schedule(0).steps} steps" in training
     assert "given" in evaluation and "greyworld" in evaluation
 
+    # the real ColorChecker DNG developed by the network this lesson trained: a learned ISP
+    # must be no worse than the classical pipeline at as-shot white balance (issue #16)
+    from hdrisp.evaluation.chart import load_chart
+    from hdrisp.evaluation.chart_report import CLASSICAL, chart_rows, develop_chart, shortfalls
+    from hdrisp.tutorial import helpers, sample_raw_file
+
+    level, weights = helpers.finest_checkpoint(tmp_path / "run")
+    assert level == 0
+    rows = {row.label: row for row in chart_rows(
+        develop_chart(sample_raw_file(), {"network": weights}),
+        load_chart(Path(__file__).parent / "data" / "colorchecker_canon550d.json"))}
+    classical = rows[CLASSICAL].score
+    assert (classical.mean_delta_e, classical.mean_hue_error) == pytest.approx((14.7, 27.4),
+                                                                               abs=0.1)
+    unmet = shortfalls(rows["network"], rows[CLASSICAL])
+    if unmet:  # known and open: README, "What to expect from the tutorial network"
+        pytest.xfail("the tutorial network on the real ColorChecker: " + "; ".join(unmet))
+
 
 # lessons with solution cells: every lesson
 WITH_SOLUTIONS = [p for p in NOTEBOOKS if '"solution"' in p.read_text(encoding="utf-8")]
