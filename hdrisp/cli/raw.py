@@ -44,15 +44,16 @@ def _percentile_list(text: str) -> tuple[float, ...]:
 
 def inspect_command(args: argparse.Namespace) -> int:
     """Inspect every file; report bad ones on stderr and return 2 if there were any."""
+    from hdrisp.data.normalization import file_normalization
     from hdrisp.errors import HdrispError
-    from hdrisp.raw import read_raw
     from hdrisp.raw.stats import raw_statistics
 
     reports = []
     failed = False
     for name in args.files:
         try:
-            stats = raw_statistics(read_raw(name), args.percentiles)
+            # a PNG raw with the levels of its data set (or its own, per pair)
+            stats = raw_statistics(file_normalization(name).read(name), args.percentiles)
         except HdrispError as exc:
             failed = True
             print(f"error: {exc.path or name}: {exc.problem}", file=sys.stderr)

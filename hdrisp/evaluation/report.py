@@ -58,6 +58,7 @@ from hdrisp.data import (
     metadata_for,
     read_pair_metadata,
 )
+from hdrisp.data.normalization import file_normalization
 from hdrisp.errors import (
     BaselineUnavailable,
     ConfigError,
@@ -72,7 +73,7 @@ from hdrisp.evaluation.metrics import FULL_REFERENCE, METRICS, get_metric
 from hdrisp.inference.tiling import tiled_forward
 from hdrisp.models import build, load_weights
 from hdrisp.models.weights import build_options, read_state_dict
-from hdrisp.raw import pack, read_raw, to_uint8
+from hdrisp.raw import pack, to_uint8
 from hdrisp.runtime import DEFAULT_THREADS, Runtime
 
 MODEL_LABELS = {"rawtonemap": "RawTonemapNet", "pynet": "PyNET"}
@@ -562,7 +563,9 @@ def evaluate_frames(
         item = frames[i]
         raw, target, path = item["raw"], item["target"], Path(item["path"])
         h, w = raw.shape[-2:]
-        mosaic = isp.crop(isp.to_rggb(isp.as_linear_mosaic(read_raw(path))), 0, 0, 2 * h, 2 * w)
+        # read as the network's input was (a PNG frame with its set's or its own levels)
+        frame = file_normalization(path).read(path)
+        mosaic = isp.crop(isp.to_rggb(isp.as_linear_mosaic(frame)), 0, 0, 2 * h, 2 * w)
         mosaic = with_metadata(mosaic, metadata_for(data_root, path, recorded))
         scorer.score(item["name"], raw, target, mosaic, path)
         if save_images:
