@@ -34,10 +34,10 @@ from hdrisp.evaluation.chart import (
     CHROMATIC,
     NEUTRAL,
     draw_boxes,
-    frame_distance,
     load_chart,
     score_chart,
 )
+from hdrisp.evaluation.chart_report import CLASSICAL, LIBRAW, chart_rows, shortfalls
 from hdrisp.evaluation.report import load_model
 from hdrisp.evaluation.synthetic_chart import synthetic_chart
 from hdrisp.inference import Developer
@@ -103,11 +103,11 @@ def main() -> None:
     images: dict[str, np.ndarray] = {}
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    images["classical (as-shot WB)"] = to_uint8(isp.classical_isp(raw))
-    seconds["classical (as-shot WB)"] = time.perf_counter() - start
+    images[CLASSICAL] = to_uint8(isp.classical_isp(raw))
+    seconds[CLASSICAL] = time.perf_counter() - start
     start = time.perf_counter()
-    images["LibRaw"] = to_uint8(isp.libraw_develop(raw))
-    seconds["LibRaw"] = time.perf_counter() - start
+    images[LIBRAW] = to_uint8(isp.libraw_develop(raw))
+    seconds[LIBRAW] = time.perf_counter() - start
     for k, weights in enumerate(args.weights):
         label = f"{args.model} L{args.level} ({weights.name})"
         if label in images:  # checkpoints of several runs share a name (last.pt)
@@ -119,16 +119,18 @@ def main() -> None:
 
     print(f"{raw_path.name}: {len(chart.boxes)} patches, reference {chart.reference.source}")
     header = (f"| {'method':<40} | ΔE00 ↓ | hue error ° ↓ | neutral C* ↓ | frame ΔE00 to LibRaw ↓ "
-              f"| gain | {'s':>4} |")
+              f"| gain | {'s':>4} | against the classical row |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
-    scores = {}
-    for label, img in images.items():
-        score = scores[label] = score_chart(img, chart)
-        frame = frame_distance(img, images["LibRaw"])[1]
+    rows = {row.label: row for row in chart_rows(images, chart)}
+    scores = {label: row.score for label, row in rows.items()}
+    for label, row in rows.items():
+        score = row.score
+        verdict = "" if label in (CLASSICAL, LIBRAW) else \
+            ("; ".join(shortfalls(row, rows[CLASSICAL])) or "no worse")
         print(f"| {label:<40} | {score.mean_delta_e:6.2f} | {score.mean_hue_error:13.1f} | "
-              f"{score.mean_neutral_chroma:12.1f} | {frame:22.2f} | {score.gain:4.2f} | "
-              f"{seconds[label]:4.1f} |")
+              f"{score.mean_neutral_chroma:12.1f} | {row.frame:22.2f} | {score.gain:4.2f} | "
+              f"{seconds[label]:4.1f} | {verdict} |")
     print("\nissue #16's numbers for comparison (ΔE00, hue °, neutral C*, frame ΔE00):")
     for label, row in ISSUE_16.items():
         print(f"  {label:<24} " + "  ".join(f"{v:5.1f}" for v in row))
