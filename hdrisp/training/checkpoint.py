@@ -138,6 +138,14 @@ def save_checkpoint(path: str | os.PathLike, *, model: torch.nn.Module, level: i
     return atomic_torch_save(payload, path)
 
 
+def trained_on_other_data(state: dict, fingerprint: str | None) -> bool:
+    """True when a checkpoint records a data set (``extra["dataset_sha256"]``) other than
+    ``fingerprint`` (:func:`hdrisp.data.normalization.dataset_fingerprint`); False when
+    either is unknown."""
+    was = state.get("extra", {}).get("dataset_sha256")
+    return was is not None and fingerprint is not None and was != fingerprint
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Read a checkpoint written by :func:`save_checkpoint` (onto the CPU, weights_only).
 

@@ -39,6 +39,7 @@ from hdrisp.training.checkpoint import (
     remove_stale_temporaries,
     restore_rng_state,
     save_checkpoint,
+    trained_on_other_data,
 )
 from hdrisp.training.config import (
     TrainConfig,
@@ -80,6 +81,7 @@ class LevelRun:
                  init: Path | str | None, callbacks: Sequence[Callback]) -> None:
         self.config = replace(config, data={"root": str(root)})
         self.level, self.rt, self.root = level, runtime, root
+        self.dataset_sha256 = dataset_fingerprint(root)  # written to and checked in checkpoints
         self.row = config.schedule(level)
         self.row_key = f"levels[{config.levels.index(self.row)}]"
         self.dir = out / f"level{level}"
@@ -122,8 +124,7 @@ class LevelRun:
                                 "continue it, or choose another --out", self.dir)
         state = load_checkpoint(self.last)
         self._check_compatible(state)
-        was, now = state.get("extra", {}).get("dataset_sha256"), dataset_fingerprint(self.root)
-        if was is not None and now is not None and was != now:
+        if trained_on_other_data(state, self.dataset_sha256):
             raise TrainingError(f"cannot resume: the data set at {self.root} changed since this "
                                 "level was trained (its dataset.json differs: rebuilt, another "
                                 "generator version?); train into another --out", self.last)
@@ -334,7 +335,7 @@ class LevelRun:
             kwargs = dict(model=self.model, level=self.level, epoch=self.epoch, step=self.step,
                           step_in_epoch=self.step_in_epoch, config=config_to_dict(self.config),
                           optimizer=self.optimizer, scaler=self.scaler, best=self.best,
-                          extra={"dataset_sha256": dataset_fingerprint(self.root)})
+                          extra={"dataset_sha256": self.dataset_sha256})
             if improved:  # best first: a kill in between leaves last.pt behind, not ahead
                 save_checkpoint(self.best_path, finished=finished, **kwargs)
             save_checkpoint(self.last, finished=finished, **kwargs)

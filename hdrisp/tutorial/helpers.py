@@ -18,6 +18,7 @@ from hdrisp.errors import CheckpointError, DatasetError
 from hdrisp.runtime import resolve_device
 from hdrisp.synth import ensure_default_dataset
 from hdrisp.training import config_path, load_checkpoint, load_config, replace, train_schedule
+from hdrisp.training.checkpoint import trained_on_other_data
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -130,11 +131,8 @@ def trained_on_another_set(run_dir: str | os.PathLike, data_root: str | os.PathL
     ``data_root`` (its checkpoint records another ``dataset.json``: the set was rebuilt,
     e.g. by a newer generator). Runs that recorded nothing count as matching."""
     now = dataset_fingerprint(data_root)
-    for path in level_checkpoints(run_dir).values():
-        was = load_checkpoint(path).get("extra", {}).get("dataset_sha256")
-        if was is not None and now is not None and was != now:
-            return True
-    return False
+    return any(trained_on_other_data(load_checkpoint(path), now)
+               for path in level_checkpoints(run_dir).values())
 
 
 def set_aside(run_dir: str | os.PathLike) -> Path:
