@@ -22,7 +22,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +36,13 @@ from hdrisp.evaluation.chart import (
     load_chart,
     score_chart,
 )
-from hdrisp.evaluation.chart_report import CLASSICAL, LIBRAW, chart_rows, shortfalls
+from hdrisp.evaluation.chart_report import (
+    CLASSICAL,
+    LIBRAW,
+    chart_rows,
+    develop_with_network,
+    shortfalls,
+)
 from hdrisp.evaluation.report import load_model
 from hdrisp.evaluation.synthetic_chart import synthetic_chart
 from hdrisp.inference import Developer
@@ -49,14 +54,6 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 CHART = DATA / "colorchecker_canon550d.json"
 ISSUE_16 = {"classical (as-shot WB)": (14.9, 27.6, 27.2, 6.2), "LibRaw": (18.6, 29.4, 30.8, 0.0),
             "network (make tutorial)": (26.5, 58.0, 36.2, 12.2)}
-
-
-def _network(weights: Path, args, raw_path: Path) -> np.ndarray:
-    model = load_model(args.model, args.level, weights)
-    developer = Developer(model, level=args.level, device=args.device,
-                          precision=args.precision, compile=False)
-    with tempfile.TemporaryDirectory() as folder:
-        return iio.imread(developer.develop_file(raw_path, folder))
 
 
 def synthetic_table(weights: list[Path], args) -> str:
@@ -114,7 +111,9 @@ def main() -> None:
             label = f"{args.model} L{args.level} (#{k + 1}: {weights.parent.parent.name}/"\
                     f"{weights.name})"
         start = time.perf_counter()
-        images[label] = _network(weights, args, raw_path)
+        images[label] = develop_with_network(raw_path, weights, model=args.model,
+                                             level=args.level, device=args.device,
+                                             precision=args.precision)
         seconds[label] = time.perf_counter() - start
 
     print(f"{raw_path.name}: {len(chart.boxes)} patches, reference {chart.reference.source}")

@@ -49,11 +49,19 @@ def develop_chart(raw_path: str | os.PathLike, weights: dict[str, str | os.PathL
     images = {CLASSICAL: to_uint8(isp.classical_isp(raw)),
               LIBRAW: to_uint8(isp.libraw_develop(raw))}
     for label, path in weights.items():
-        developer = Developer(load_model(model, level, Path(path)), level=level, device=device,
-                              precision=precision, compile=False)
-        with tempfile.TemporaryDirectory() as folder:
-            images[label] = iio.imread(developer.develop_file(raw_path, folder))
+        images[label] = develop_with_network(raw_path, path, model=model, level=level,
+                                             device=device, precision=precision)
     return images
+
+
+def develop_with_network(raw_path: str | os.PathLike, weights: str | os.PathLike, *,
+                         model: str = "rawtonemap", level: int = 0, device: str = "cpu",
+                         precision: str = "fp32") -> np.ndarray:
+    """One raw developed by one network as ``hdrisp develop`` does → uint8 H×W×3 sRGB."""
+    developer = Developer(load_model(model, level, Path(weights)), level=level, device=device,
+                          precision=precision, compile=False)
+    with tempfile.TemporaryDirectory() as folder:
+        return iio.imread(developer.develop_file(raw_path, folder))
 
 
 def chart_rows(images: dict[str, np.ndarray], chart: Chart) -> list[ChartRow]:
@@ -94,4 +102,4 @@ def chart_markdown(rows: list[ChartRow], title: str) -> str:
 
 
 __all__ = ["CLASSICAL", "FRAME_MARGIN", "LIBRAW", "ChartRow", "chart_markdown", "chart_rows",
-           "develop_chart", "shortfalls"]
+           "develop_chart", "develop_with_network", "shortfalls"]
