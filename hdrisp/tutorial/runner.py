@@ -72,6 +72,18 @@ def find_notebooks(names: Sequence[str] | None = None,
     return chosen
 
 
+def absolute_paths(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with the folder parameters (:data:`PATH_PARAMETERS`) made absolute, so a
+    kernel started elsewhere finds them; an empty one keeps meaning "the default".
+
+    Examples:
+        >>> absolute_paths({"DATA_DIR": "", "RUN_DIR": "/runs/x", "SMOKE": True})
+        {'DATA_DIR': '', 'RUN_DIR': '/runs/x', 'SMOKE': True}
+    """
+    return {key: str(Path(value).resolve()) if key in PATH_PARAMETERS and value else value
+            for key, value in params.items()}
+
+
 @contextlib.contextmanager
 def _environment(env: Mapping[str, str] | None) -> Iterator[None]:
     """Set environment variables (inherited by the kernel) for the duration of the block."""
@@ -154,9 +166,7 @@ def run_notebooks(names: Sequence[str] | None = None,
     out.mkdir(parents=True, exist_ok=True)
     params: dict[str, Any] = {"SMOKE": bool(smoke), "RUN_DIR": str(out / "run")}
     params.update(parameters or {})
-    for key in PATH_PARAMETERS:
-        if key in params and params[key] is not None:
-            params[key] = str(Path(params[key]).resolve())
+    params = absolute_paths(params)
     results = []
     kernel_env = {
         # figures inline, whatever backend the caller uses (the Makefile exports Agg)
